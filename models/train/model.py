@@ -50,6 +50,21 @@ def rotate(x, cos, sin):
     return torch.cat((x1 * cos - x2 * sin, x2 * cos + x1 * sin), dim=-1)
 
 
+def attend(q, k, v, kv_heads, key_mask=None):
+    """Causal grouped-query attention. q: [b, heads, t, hd]; k, v: [b, kv_heads, total, hd], the last t
+    rows new; key_mask (optional, broadcastable bool) marks the keys that may be seen. Query heads are grouped against their shared KV head by broadcasting, not by copying K/V."""
+    b, heads, t, hd = q.shape
+    total = k.shape[2]
+    q = q.reshape(b, kv_heads, heads // kv_heads, t, hd)
+    scores = q @ k[:, :, None].transpose(-1, -2) / math.sqrt(hd)
+    # Query i (absolute position total - t + i) sees every cached key and new keys up to itself.
+    qi = torch.arange(t)[:, None] + (total - t)
+    ki = torch.arange(total)[None, :]
+    hidden = ki > qi if key_mask is None else (ki > qi) | ~key_mask
+    scores = scores.masked_fill(hidden, float("-inf"))
+    return (F.softmax(scores, dim=-1) @ v[:, :, None]).reshape(b, heads, t, hd)
+
+
 class RMSNorm(nn.Module):
     def __init__(self, size, eps):
         super().__init__()
@@ -82,17 +97,7 @@ class Attention(nn.Module):
         k_new = rotate(k_new.transpose(1, 2), cos, sin).transpose(1, 2)
         k = torch.cat((past_k, k_new), dim=1).transpose(1, 2)
         v = torch.cat((past_v, v_new), dim=1).transpose(1, 2)
-        groups = cfg.num_attention_heads // cfg.num_key_value_heads
-        k = k.repeat_interleave(groups, dim=1)
-        v = v.repeat_interleave(groups, dim=1)
-        scores = q @ k.transpose(-1, -2) / math.sqrt(hd)
-        # Query i (absolute position past+i) sees every cached key and new keys up to itself.
-        total = k.shape[2]
-        past = total - t
-        qi = torch.arange(t)[:, None] + past
-        ki = torch.arange(total)[None, :]
-        scores = scores.masked_fill(ki > qi, float("-inf"))
-        out = F.softmax(scores, dim=-1) @ v
+        out = attend(q, k, v, cfg.num_key_value_heads)
         out = out.transpose(1, 2).reshape(b, t, cfg.num_attention_heads * hd)
         return self.o_proj(out), k_new, v_new
 
