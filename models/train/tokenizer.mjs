@@ -9,6 +9,7 @@ import { createInterface } from 'node:readline';
 import { createReadStream, createWriteStream, mkdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import tokenizers from 'tokenizers';
+import { passkeyText, rng } from './passkey.mjs';
 
 const { BPE, Tokenizer, byteLevelPreTokenizer, byteLevelAlphabet } = tokenizers;
 
@@ -17,11 +18,6 @@ export const SPECIAL_TOKENS = ['<s>', '</s>', '<pad>', '<|system|>', '<|user|>',
 const TRAIN_SAMPLE_BYTES = 16_000_000;
 const WINDOW = 256;
 const PASSKEY_DOCS = 20_000;
-
-// The Landmark/LongRoPE passkey format; the evaluation harness builds its prompts the same way.
-const PASSKEY_INTRO =
-	'There is an important info hidden inside a lot of irrelevant text. Find it and memorize it. I will quiz you about the important information there.';
-const PASSKEY_FILLER = ' The grass is green. The sky is blue. The sun is yellow. Here we go. There and back again.';
 
 async function* readDocs(file) {
 	const lines = createInterface({ input: createReadStream(file), crlfDelay: Infinity });
@@ -132,28 +128,6 @@ async function encodeSplit(tokenizer, corpusDir, split, outDir) {
 	await new Promise((resolve) => out.end(resolve));
 	writeFileSync(join(outDir, `${split}.docs.json`), JSON.stringify(docs));
 	return tokens;
-}
-
-// A small seeded generator (mulberry32) so that the passkey set is the same on every build.
-function rng(seed) {
-	let a = seed >>> 0;
-	return () => {
-		a = (a + 0x6d2b79f5) >>> 0;
-		let t = a;
-		t = Math.imul(t ^ (t >>> 15), t | 1);
-		t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-		return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-	};
-}
-
-function passkeyText(before, after, key) {
-	return (
-		PASSKEY_INTRO +
-		PASSKEY_FILLER.repeat(before) +
-		` The pass key is ${key}. Remember it. ${key} is the pass key.` +
-		PASSKEY_FILLER.repeat(after) +
-		` What is the pass key? The pass key is ${key}`
-	);
 }
 
 // Passkey documents that fit the trained window, at random depths, so retrieval is a skill the model has.

@@ -86,7 +86,7 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument("--build", required=True)
     p.add_argument("--config", default=os.path.join(os.path.dirname(__file__), "model-config.json"))
-    p.add_argument("--steps", type=int, default=2400)
+    p.add_argument("--steps", type=int, default=2000)
     p.add_argument("--batch", type=int, default=16)
     p.add_argument("--lr", type=float, default=2e-3)
     p.add_argument("--warmup", type=int, default=100)
@@ -122,6 +122,12 @@ def main():
         opt.load_state_dict(state["opt"])
         step, tokens, train_seconds = state["step"], state["tokens"], state["seconds"]
         print(f"train: resumed at step {step}", flush=True)
+        # Steps after the checkpoint are run again; their old log lines go.
+        if os.path.exists(log_path):
+            with open(log_path) as f:
+                kept = [line for line in f if json.loads(line)["step"] <= step]
+            with open(log_path, "w") as f:
+                f.writelines(kept)
     params = sum(p.numel() for p in model.parameters())
     print(f"train: {params} parameters, {args.steps} steps of {args.batch}x{data.window} tokens on {args.device}", flush=True)
 
