@@ -1,0 +1,109 @@
+import * as assert from 'node:assert/strict';
+import { copyFileSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { fakeVscode as fake } from '../helpers/fakeVscode';
+// After the fake: the extension's `import * as vscode` must find it.
+import { activate } from '../../../extension/extension';
+import { PHI3_CONFIG_FILE } from '../helpers/fixtures';
+
+const ROOT = path.resolve(__dirname, '../../..');
+
+interface Manifest {
+	contributes: {
+		commands: { command: string }[];
+		configuration: { properties: Record<string, unknown> };
+	};
+}
+const manifest = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as Manifest;
+
+function activated(extensionRoot = ROOT): void {
+	const subscriptions: { dispose(): void }[] = [];
+	activate({ extensionPath: extensionRoot, subscriptions } as never);
+}
+
+function modelFolder(): string {
+	const folder = mkdtempSync(path.join(tmpdir(), 'longrope-ext-'));
+	copyFileSync(PHI3_CONFIG_FILE, path.join(folder, 'config.json'));
+	return folder;
+}
+
+describe('activate() with a stand-in vscode module', () => {
+	beforeEach(() => fake.reset());
+
+	it('registers every command the manifest contributes, and no other', async () => {
+		activated();
+		assert.deepEqual(
+			[...fake.commands.keys()].sort(),
+			manifest.contributes.commands.map((c) => c.command).sort(),
+		);
+	});
+
+	it('every setting the code reads is contributed', () => {
+		const source = readFileSync(
+			path.join(ROOT, 'extension/vscode/explainFactorsCommand.ts'),
+			'utf8',
+		);
+		const read = [...source.matchAll(/settings\.get<\w+>\('(\w+)'/g)].map(
+			(m) => `longrope.${m[1]}`,
+		);
+		assert.deepEqual(
+			read.sort(),
+			Object.keys(manifest.contributes.configuration.properties).sort(),
+		);
+	});
+
+	it('Explain Context Factor Sets shows the chosen set for the planned length', async () => {
+		fake.settings.modelPath = modelFolder();
+		fake.inputBoxAnswer = '8000';
+		activated();
+		await fake.commands.get('longrope.explainFactors')?.();
+		assert.deepEqual(fake.errors, []);
+		const text = fake.output.join('\n');
+		assert.match(text, /^Model folder: /);
+		assert.match(text, /Factor set: long \(longrope/);
+		assert.match(text, /Planned length: 8000 tokens/);
+	});
+
+	it('honours the longrope.factorSet override', async () => {
+		fake.settings.modelPath = modelFolder();
+		fake.settings.factorSet = 'short';
+		fake.inputBoxAnswer = '8000';
+		activated();
+		await fake.commands.get('longrope.explainFactors')?.();
+		assert.match(
+			fake.output.join('\n'),
+			/Factor set: short[\s\S]*Warning: planned length 8000/,
+		);
+	});
+
+	it('without a model config: a clear error that leads to the setting', async () => {
+		fake.errorChoice = 'Open Settings';
+		activated(mkdtempSync(path.join(tmpdir(), 'longrope-empty-')));
+		await fake.commands.get('longrope.explainFactors')?.();
+		assert.equal(fake.errors.length, 1);
+		assert.match(fake.errors[0], /no model config\.json found in the bundled models\/ folder/);
+		assert.match(fake.errors[0], /longrope\.modelPath/);
+		assert.deepEqual(fake.executed, [['workbench.action.openSettings', 'longrope.modelPath']]);
+	});
+
+	it('a config that fails validation is reported, not thrown', async () => {
+		const folder = modelFolder();
+		copyFileSync(path.join(ROOT, 'package.json'), path.join(folder, 'config.json'));
+		fake.settings.modelPath = folder;
+		activated();
+		await fake.commands.get('longrope.explainFactors')?.();
+		assert.match(
+			fake.errors[0] ?? '',
+			/^LongRoPE: hidden_size must be a positive integer \(got nothing\)$/,
+		);
+		assert.deepEqual(fake.output, []);
+	});
+
+	it('does nothing when the length prompt is dismissed', async () => {
+		fake.settings.modelPath = modelFolder();
+		activated();
+		await fake.commands.get('longrope.explainFactors')?.();
+		assert.deepEqual([fake.errors, fake.output], [[], []]);
+	});
+});
