@@ -55,10 +55,11 @@ export const ropeCommand: CliCommand = {
 		const manager = new FactorManager(config);
 		try {
 			const active = manager.plan({ plannedLength, override: stringFlag(args, 'override') });
-			io.stderr(`longrope rope: set "${active.set.name}": ${active.reason}\n`);
-			if (active.warning) io.stderr(`longrope rope: warning: ${active.warning}\n`);
 			const { cos, sin } = rotaryValuesAt(active.spec, positions);
 			if (booleanFlag(args, 'json')) {
+				// stdout is for the document; the choice and any warning go to stderr.
+				io.stderr(`longrope rope: set "${active.set.name}": ${active.reason}\n`);
+				if (active.warning) io.stderr(`longrope rope: warning: ${active.warning}\n`);
 				const doc: RopeJson = {
 					set: active.set.name,
 					attentionFactor: active.spec.attentionFactor,
