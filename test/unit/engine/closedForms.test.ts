@@ -98,7 +98,7 @@ describe('rotary closed forms', () => {
 			}),
 		);
 		const table = buildRotaryTables(spec, 0, 131072);
-		// Every 17th position: co-prime with the block size, so every offset in a block is hit.
+		// Every 17th position: co-prime with the block size (128), so every offset in a block is hit.
 		const positions = Array.from({ length: 7711 }, (_, k) => k * 17);
 		const exact = rotaryValuesAt(spec, positions);
 		let worst = 0;
