@@ -43,14 +43,24 @@ export class KvCache {
 
 	/** Bytes a cache of `tokens` positions takes, for planning before any allocation. */
 	static bytesFor(shape: KvShape, tokens: number): number {
-		return 2 * shape.layers * tokens * shape.kvHeads * shape.headDim * Float32Array.BYTES_PER_ELEMENT;
+		return (
+			2 *
+			shape.layers *
+			tokens *
+			shape.kvHeads *
+			shape.headDim *
+			Float32Array.BYTES_PER_ELEMENT
+		);
 	}
 
 	/** The filled prefix of one layer's keys and values. */
 	prefix(layer: number): { keys: Float32Array; values: Float32Array } {
 		this.checkUsable();
 		const end = this.filled * this.row;
-		return { keys: this.keys[layer].subarray(0, end), values: this.values[layer].subarray(0, end) };
+		return {
+			keys: this.keys[layer].subarray(0, end),
+			values: this.values[layer].subarray(0, end),
+		};
 	}
 
 	/** Makes room for `extra` more tokens, growing by doubling when needed. */
@@ -74,10 +84,14 @@ export class KvCache {
 	write(layer: number, keys: Float32Array, values: Float32Array): void {
 		this.checkUsable();
 		if (keys.length !== values.length || keys.length % this.row !== 0) {
-			throw new Error(`KV cache: layer ${layer} got ${keys.length} key and ${values.length} value numbers, not whole rows of ${this.row}`);
+			throw new Error(
+				`KV cache: layer ${layer} got ${keys.length} key and ${values.length} value numbers, not whole rows of ${this.row}`,
+			);
 		}
 		if (this.filled + keys.length / this.row > this.capacity) {
-			throw new Error(`KV cache: ${keys.length / this.row} new rows do not fit; reserve() first`);
+			throw new Error(
+				`KV cache: ${keys.length / this.row} new rows do not fit; reserve() first`,
+			);
 		}
 		const at = this.filled * this.row;
 		this.keys[layer].set(keys, at);
@@ -87,7 +101,9 @@ export class KvCache {
 	commit(tokens: number): void {
 		this.checkUsable();
 		if (this.filled + tokens > this.capacity) {
-			throw new Error(`KV cache: committing ${tokens} tokens would pass the capacity ${this.capacity}`);
+			throw new Error(
+				`KV cache: committing ${tokens} tokens would pass the capacity ${this.capacity}`,
+			);
 		}
 		this.filled += tokens;
 	}
@@ -109,8 +125,14 @@ export class KvCache {
 	}
 
 	private allocate(capacity: number): void {
-		this.keys = Array.from({ length: this.shape.layers }, () => new Float32Array(capacity * this.row));
-		this.values = Array.from({ length: this.shape.layers }, () => new Float32Array(capacity * this.row));
+		this.keys = Array.from(
+			{ length: this.shape.layers },
+			() => new Float32Array(capacity * this.row),
+		);
+		this.values = Array.from(
+			{ length: this.shape.layers },
+			() => new Float32Array(capacity * this.row),
+		);
 	}
 
 	private checkUsable(): void {

@@ -39,42 +39,65 @@ export class LongropeGraph {
 		readonly shape: GraphShape,
 	) {}
 
-	static async open(modelFile: string, shape: GraphShape, options: GraphOptions = {}): Promise<LongropeGraph> {
+	static async open(
+		modelFile: string,
+		shape: GraphShape,
+		options: GraphOptions = {},
+	): Promise<LongropeGraph> {
 		const ort = await loadOnnxRuntime();
 		let session: Ort.InferenceSession;
 		try {
 			session = await ort.InferenceSession.create(modelFile, {
 				executionProviders: ['cpu'],
-				...(options.intraOpThreads === undefined ? {} : { intraOpNumThreads: options.intraOpThreads }),
+				...(options.intraOpThreads === undefined
+					? {}
+					: { intraOpNumThreads: options.intraOpThreads }),
 			});
 		} catch (err) {
-			throw new Error(`${modelFile} is not a loadable ONNX model: ${err instanceof Error ? err.message : String(err)}`);
+			throw new Error(
+				`${modelFile} is not a loadable ONNX model: ${err instanceof Error ? err.message : String(err)}`,
+			);
 		}
 		const expected = expectedGraphNames(shape.layers);
 		const problems = [
 			...describeNameMismatch('inputs', expected.inputs, session.inputNames),
 			...describeNameMismatch('outputs', expected.outputs, session.outputNames),
 		];
+		if (problems.length === 0) problems.push(...describeShapeMismatch(session, shape));
 		if (problems.length > 0) {
 			await session.release();
-			throw new Error(`${modelFile} is not a LongRoPE-ready graph for ${shape.layers} layers: ${problems.join('; ')}`);
+			throw new Error(
+				`${modelFile} is not a LongRoPE-ready graph for ${shape.layers} layers: ${problems.join('; ')}`,
+			);
 		}
 		return new LongropeGraph(ort, session, shape);
 	}
 
 	/** Runs `ids` at positions cache.length …; appends their keys/values to the cache and returns logits [ids.length × vocab]. */
-	async forward(ids: readonly number[], tables: RotaryTables, cache: KvCache): Promise<Float32Array> {
+	async forward(
+		ids: readonly number[],
+		tables: RotaryTables,
+		cache: KvCache,
+	): Promise<Float32Array> {
 		const { ort, shape } = this;
 		const past = cache.length;
 		if (ids.length === 0) throw new Error('forward: no tokens to run');
-		if (tables.start !== past || tables.count !== ids.length || tables.pairs !== shape.headDim / 2) {
+		if (
+			tables.start !== past ||
+			tables.count !== ids.length ||
+			tables.pairs !== shape.headDim / 2
+		) {
 			throw new Error(
 				`forward: rotary tables cover positions ${tables.start}…${tables.start + tables.count - 1} with ${tables.pairs} pairs, ` +
 					`but the tokens sit at ${past}…${past + ids.length - 1} with ${shape.headDim / 2} pairs`,
 			);
 		}
 		const feeds: Record<string, Ort.Tensor> = {
-			input_ids: new ort.Tensor('int64', BigInt64Array.from(ids, (id) => BigInt(id)), [1, ids.length]),
+			input_ids: new ort.Tensor(
+				'int64',
+				BigInt64Array.from(ids, (id) => BigInt(id)),
+				[1, ids.length],
+			),
 			rope_cos: new ort.Tensor('float32', tables.cos, [tables.count, tables.pairs]),
 			rope_sin: new ort.Tensor('float32', tables.sin, [tables.count, tables.pairs]),
 		};
@@ -87,7 +110,11 @@ export class LongropeGraph {
 		const out = await this.session.run(feeds);
 		cache.reserve(ids.length);
 		for (let l = 0; l < shape.layers; l++) {
-			cache.write(l, out[presentKeyName(l)].data as Float32Array, out[presentValueName(l)].data as Float32Array);
+			cache.write(
+				l,
+				out[presentKeyName(l)].data as Float32Array,
+				out[presentValueName(l)].data as Float32Array,
+			);
 		}
 		cache.commit(ids.length);
 		return out.logits.data as Float32Array;
@@ -102,7 +129,33 @@ export class LongropeGraph {
 	}
 }
 
-function describeNameMismatch(kind: string, expected: readonly string[], actual: readonly string[]): string[] {
+/** Fixed dimensions of the graph that must agree with the config (symbolic ones are free). */
+function describeShapeMismatch(session: Ort.InferenceSession, shape: GraphShape): string[] {
+	const checks: [string, number, number, string][] = [
+		['rope_cos', 1, shape.headDim / 2, 'head_dim/2'],
+		[pastKeyName(0), 2, shape.kvHeads, 'num_key_value_heads'],
+		[pastKeyName(0), 3, shape.headDim, 'head_dim'],
+		['logits', 2, shape.vocabSize, 'vocab_size'],
+	];
+	const metadata = [...session.inputMetadata, ...session.outputMetadata];
+	const problems: string[] = [];
+	for (const [name, axis, expected, field] of checks) {
+		const meta = metadata.find((m) => m.name === name);
+		const dim = meta?.isTensor ? meta.shape[axis] : undefined;
+		if (typeof dim === 'number' && dim !== expected) {
+			problems.push(
+				`${name} has ${dim} at axis ${axis} but the config's ${field} is ${expected}`,
+			);
+		}
+	}
+	return problems;
+}
+
+function describeNameMismatch(
+	kind: string,
+	expected: readonly string[],
+	actual: readonly string[],
+): string[] {
 	const missing = expected.filter((name) => !actual.includes(name));
 	const extra = actual.filter((name) => !expected.includes(name));
 	const problems: string[] = [];

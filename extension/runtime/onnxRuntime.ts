@@ -6,7 +6,9 @@ let loaded: Promise<typeof Ort> | undefined;
 export function loadOnnxRuntime(): Promise<typeof Ort> {
 	loaded ??= import('onnxruntime-node').catch((err: unknown) => {
 		loaded = undefined;
-		throw new Error(`onnxruntime-node could not be loaded: ${err instanceof Error ? err.message : String(err)}`);
+		throw new Error(
+			`onnxruntime-node could not be loaded: ${err instanceof Error ? err.message : String(err)}`,
+		);
 	});
 	return loaded;
 }
