@@ -62,6 +62,8 @@ export type StopReason = 'stop-token' | 'stop-string' | 'max-tokens';
 export interface GenerationStats {
 	readonly plan: PlanInfo;
 	readonly newTokens: number;
+	/** The answer's token ids, stop token excluded. */
+	readonly tokenIds: readonly number[];
 	readonly stopReason: StopReason;
 	readonly timeToFirstTokenMs: number;
 	readonly prefillTokensPerSecond: number;
@@ -313,6 +315,7 @@ export class Conversation implements Disposable {
 		return {
 			plan,
 			newTokens,
+			tokenIds: history.slice(prompt.length),
 			stopReason,
 			timeToFirstTokenMs: firstTokenMs,
 			prefillTokensPerSecond: total / Math.max(1e-9, prefillMs / 1000),

@@ -11,6 +11,7 @@
 
 import argparse
 import json
+import math
 import os
 
 import numpy as np
@@ -22,19 +23,62 @@ from model import Decoder, ModelConfig, attend, rope_tables, rotate
 OPSET = 17
 
 
+def attend_sequence_major(q, past_k, past_v, k_new, v_new, kv_heads):
+    """Grouped-query attention straight on the sequence-major cache, with no transpose of it.
+
+    q: [b, t, heads, hd]; past_*: [b, past, kv_heads, hd]; *_new: [b, t, kv_heads, hd]. Each query
+    head is spread into its KV group's block of a [kv_heads*hd] row (zeros elsewhere), so one plain
+    matmul against the flattened cache rows scores every head: onnxruntime then reads the cache
+    once, where permuting it to head-major costs more than the attention itself. Past and new keys
+    are scored separately, so the cache is not concatenated (copied) either.
+    """
+    b, t, heads, hd = q.shape
+    width = kv_heads * hd
+    group = (torch.arange(heads)[:, None] // (heads // kv_heads) == torch.arange(kv_heads)[None, :]).to(q.dtype)
+    spread = (q[:, :, :, None, :] * group[None, None, :, :, None]).reshape(b, t * heads, width)
+    pk = past_k.reshape(b, -1, width)
+    pv = past_v.reshape(b, -1, width)
+    nk = k_new.reshape(b, t, width)
+    nv = v_new.reshape(b, t, width)
+    scale = 1.0 / math.sqrt(hd)
+    s_past = spread @ pk.transpose(1, 2) * scale
+    s_new = spread @ nk.transpose(1, 2) * scale
+    row_pos = torch.arange(t * heads)[:, None] // heads
+    s_new = s_new.masked_fill(torch.arange(t)[None, :] > row_pos, float("-inf"))
+    probs = torch.softmax(torch.cat((s_past, s_new), dim=-1), dim=-1)
+    past = pk.shape[1]
+    out = probs[..., :past] @ pv + probs[..., past:] @ nv
+    out = (out.reshape(b, t, heads, kv_heads, hd) * group[None, None, :, :, None]).sum(3)
+    return out.reshape(b, t, heads * hd)
+
+
 class LongRopeGraph(nn.Module):
-    """Flat inputs/outputs around Decoder for torch.onnx.export."""
+    """Flat inputs/outputs for torch.onnx.export; same weights and maths as Decoder, cache-friendly attention."""
 
     def __init__(self, model):
         super().__init__()
         self.model = model
 
     def forward(self, input_ids, rope_cos, rope_sin, *past_flat):
-        n = self.model.cfg.num_hidden_layers
-        past = [(past_flat[2 * i], past_flat[2 * i + 1]) for i in range(n)]
-        logits, presents = self.model(input_ids, rope_cos, rope_sin, past)
-        flat = [t for kv in presents for t in kv]
-        return (logits, *flat)
+        m = self.model
+        cfg = m.cfg
+        hd = cfg.head_dim
+        b, t = input_ids.shape
+        cos, sin = rope_cos[:, None, :], rope_sin[:, None, :]
+        x = m.embed_tokens(input_ids)
+        presents = []
+        for i, layer in enumerate(m.layers):
+            attn = layer.self_attn
+            h = layer.input_layernorm(x)
+            q = rotate(attn.q_proj(h).view(b, t, cfg.num_attention_heads, hd), cos, sin)
+            k_new = rotate(attn.k_proj(h).view(b, t, cfg.num_key_value_heads, hd), cos, sin)
+            v_new = attn.v_proj(h).view(b, t, cfg.num_key_value_heads, hd)
+            a = attend_sequence_major(q, past_flat[2 * i], past_flat[2 * i + 1], k_new, v_new, cfg.num_key_value_heads)
+            presents += [k_new, v_new]
+            x = x + attn.o_proj(a)
+            x = x + layer.mlp(layer.post_attention_layernorm(x))
+        logits = m.norm(x) @ m.embed_tokens.weight.t()
+        return (logits, *presents)
 
 
 class HfGraph(nn.Module):

@@ -1,0 +1,82 @@
+import { LocalModel } from '../../extension/runtime/localModel';
+import {
+	DECODE_STEPS,
+	WARM_UP,
+	median,
+	peakRssMiB,
+	PREFILL_CHUNK,
+	promptIds,
+	type EngineReport,
+} from './shared';
+
+async function run(
+	model: LocalModel,
+	prompt: number[],
+	maxNewTokens: number,
+	reuse?: ReturnType<LocalModel['createConversation']>,
+) {
+	const conversation = reuse ?? model.createConversation();
+	const stream = conversation.generate({ prompt, maxNewTokens });
+	let next = await stream.next();
+	while (!next.done) next = await stream.next();
+	if (!reuse) conversation.dispose();
+	return { stats: next.value, ids: [...next.value.tokenIds] };
+}
+
+/** The extension's own engine: LocalModel conversations, as the CLI and the editor use them. */
+export async function measureLongrope(
+	folder: string,
+	prefillLengths: number[],
+	decodeLengths: number[],
+	repeats: number,
+): Promise<EngineReport> {
+	const model = await LocalModel.load(folder, { prefillChunk: PREFILL_CHUNK });
+	const prefill: Record<number, number> = {};
+	const decode: Record<number, number> = {};
+	const greedy: Record<number, number[]> = {};
+	await run(model, promptIds(WARM_UP), 2);
+	for (const n of prefillLengths) {
+		const rates = [];
+		for (let r = 0; r < repeats; r++)
+			rates.push((await run(model, promptIds(n), 1)).stats.prefillTokensPerSecond);
+		prefill[n] = median(rates);
+	}
+	for (const n of decodeLengths) {
+		const rates = [];
+		for (let r = 0; r < repeats; r++) {
+			const { stats, ids } = await run(model, promptIds(n), DECODE_STEPS + 1);
+			rates.push(stats.decodeTokensPerSecond);
+			greedy[n] = ids;
+		}
+		decode[n] = median(rates);
+	}
+	// A follow-up question over the same 2k-token context: reuse the cached prefix, or prefill it all.
+	const context = promptIds(2048, 3);
+	const withReuse = [];
+	const full = [];
+	for (let r = 0; r < repeats; r++) {
+		const conversation = model.createConversation();
+		await run(model, [...context, ...promptIds(24, 4)], 1, conversation);
+		withReuse.push(
+			(await run(model, [...context, ...promptIds(24, 5)], 1, conversation)).stats
+				.timeToFirstTokenMs,
+		);
+		conversation.dispose();
+		full.push(
+			(await run(model, [...context, ...promptIds(24, 5)], 1)).stats.timeToFirstTokenMs,
+		);
+	}
+	await model.dispose();
+	return {
+		engine: 'longrope',
+		prefill,
+		decode,
+		greedy,
+		followUp: {
+			withReuseMs: median(withReuse),
+			fullPrefillMs: median(full),
+			contextTokens: context.length,
+		},
+		peakRssMiB: peakRssMiB(),
+	};
+}
