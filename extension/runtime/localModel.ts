@@ -2,6 +2,7 @@ import { throwIfCancelled, type CancellationToken } from '../engine/cancellation
 import type { Disposable } from '../engine/emitter';
 import { FactorManager } from '../engine/factorManager';
 import type { FactorOverride } from '../engine/factorSelection';
+import type { RopeConfig } from '../engine/factorSet';
 import { checkKvBudget } from '../engine/generation/memoryGuard';
 import { Sampler, type SamplingOptions } from '../engine/generation/sampling';
 import { StopStringFilter, TextStream } from '../engine/generation/textStream';
@@ -107,8 +108,9 @@ export class LocalModel implements Disposable {
 		return KvCache.bytesFor(this.folder.shape, 1);
 	}
 
-	createConversation(): Conversation {
-		return new Conversation(this);
+	/** A conversation choosing among the model's factor sets, or among `rope`'s (evaluations pass their own). */
+	createConversation(rope: RopeConfig = this.folder.rope): Conversation {
+		return new Conversation(this, rope);
 	}
 
 	/**
@@ -169,8 +171,11 @@ export class Conversation implements Disposable {
 	private cacheKey: string | undefined;
 	private busy = false;
 
-	constructor(private readonly model: LocalModel) {
-		this.rope = new FactorManager(model.folder.rope);
+	constructor(
+		private readonly model: LocalModel,
+		rope: RopeConfig,
+	) {
+		this.rope = new FactorManager(rope);
 		this.cache = new KvCache(model.folder.shape, 256);
 	}
 
