@@ -9,10 +9,12 @@ import { StopStringFilter, TextStream } from '../engine/generation/textStream';
 import { buildRotaryTables, type RotarySpec } from '../engine/rotaryTables';
 import { KvCache } from './kvCache';
 import { loadModelFolder, type ModelFolder } from './loadModelFolder';
-import { LongropeGraph } from './longropeGraph';
+import { LongropeGraph, type GraphOptimization } from './longropeGraph';
 
 export interface LocalModelOptions {
+	/** onnxruntime's intra-op threads (0: one per core). */
 	readonly intraOpThreads?: number;
+	readonly graphOptimization?: GraphOptimization;
 	/** Tokens per prefill run; bench/ measures the trade-off (attention memory vs run overhead). */
 	readonly prefillChunk?: number;
 	/** Requests whose planned KV cache is larger are refused before anything is allocated. */
@@ -88,11 +90,9 @@ export class LocalModel implements Disposable {
 
 	static async load(folderPath: string, options: LocalModelOptions = {}): Promise<LocalModel> {
 		const folder = await loadModelFolder(folderPath);
-		const graph = await LongropeGraph.open(folder.modelFile, folder.shape, {
-			intraOpThreads: options.intraOpThreads,
-		});
-		const resolved = {
+		const resolved: Required<LocalModelOptions> = {
 			intraOpThreads: options.intraOpThreads ?? 0,
+			graphOptimization: options.graphOptimization ?? 'all',
 			prefillChunk: options.prefillChunk ?? DEFAULT_PREFILL_CHUNK,
 			maxKvCacheBytes: options.maxKvCacheBytes ?? DEFAULT_MAX_KV_CACHE_BYTES,
 		};
@@ -101,6 +101,15 @@ export class LocalModel implements Disposable {
 				`prefillChunk must be a positive integer, not ${resolved.prefillChunk}`,
 			);
 		}
+		if (!Number.isInteger(resolved.intraOpThreads) || resolved.intraOpThreads < 0) {
+			throw new Error(
+				`intraOpThreads must be an integer ≥ 0, not ${resolved.intraOpThreads}`,
+			);
+		}
+		const graph = await LongropeGraph.open(folder.modelFile, folder.shape, {
+			intraOpThreads: resolved.intraOpThreads || undefined,
+			graphOptimization: resolved.graphOptimization,
+		});
 		return new LocalModel(folder, graph, resolved);
 	}
 

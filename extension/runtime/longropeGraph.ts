@@ -8,8 +8,12 @@ export interface GraphShape extends KvShape {
 	readonly vocabSize: number;
 }
 
+export type GraphOptimization = 'disabled' | 'basic' | 'extended' | 'all';
+
 export interface GraphOptions {
+	/** onnxruntime's intra-op threads; undefined lets it use every core. */
 	readonly intraOpThreads?: number;
+	readonly graphOptimization?: GraphOptimization;
 }
 
 export const pastKeyName = (layer: number) => `past_key_values.${layer}.key`;
