@@ -1,3 +1,6 @@
+import { inverseFrequencies } from '../../extension/engine/rotaryGeometry';
+import { rotarySpec } from '../../extension/engine/rotaryTables';
+import { noScaling } from '../../extension/engine/scalings';
 import { LocalModel } from '../../extension/runtime/localModel';
 import {
 	DECODE_STEPS,
@@ -66,8 +69,19 @@ export async function measureLongrope(
 			(await run(model, [...context, ...promptIds(24, 5)], 1)).stats.timeToFirstTokenMs,
 		);
 	}
+	const spec = rotarySpec(
+		inverseFrequencies(model.folder.rope.geometry.base, model.folder.rope.geometry.rotaryDim),
+		noScaling(model.folder.rope.geometry),
+	);
+	const ppl = [];
+	for (let r = 0; r < repeats; r++) {
+		const t0 = performance.now();
+		const result = await model.perplexity(promptIds(2048, 6), spec);
+		ppl.push(result.tokens / ((performance.now() - t0) / 1000));
+	}
 	await model.dispose();
 	return {
+		perplexityTokensPerSecond: median(ppl),
 		engine: 'longrope',
 		prefill,
 		decode,
