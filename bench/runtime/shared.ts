@@ -10,6 +10,8 @@ export interface EngineReport {
 		readonly fullPrefillMs: number;
 		readonly contextTokens: number;
 	};
+	/** Perplexity evaluation (the search's fitness): tokens scored per second at 2048 tokens. */
+	readonly perplexityTokensPerSecond?: number;
 	/** Greedy tokens after the decode prompt: engines running the same weights must agree. */
 	readonly greedy: Record<number, number[]>;
 	readonly peakRssMiB: number;
