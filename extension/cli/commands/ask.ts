@@ -1,47 +1,86 @@
-import { readFile } from 'node:fs/promises';
-import * as path from 'node:path';
-import { languageOf } from '../../engine/prompts/language';
-import { questionMessages, type PromptFile } from '../../engine/prompts/filePrompts';
 import { LocalModel } from '../../runtime/localModel';
-import { booleanFlag, positiveIntegerFlag, stringFlag, UsageError } from '../args';
+import { DEFAULT_MAX_FILE_BYTES } from '../../runtime/nodeWorkspaceReader';
+import {
+	booleanFlag,
+	positiveIntegerFlag,
+	stringFlag,
+	UsageError,
+	type FlagSpec,
+	type ParsedArgs,
+} from '../args';
 import { JSON_FLAG, type CliCommand } from '../command';
-import { runChatJob, statsJson } from '../generationJob';
 import { resolveModelFolder } from '../modelLocation';
+import { askJob, localBackend } from '../workspaceJobs';
 
 export const DEFAULT_MAX_NEW_TOKENS = 64;
 
-export async function readPromptFiles(paths: readonly string[]): Promise<PromptFile[]> {
-	return Promise.all(
-		paths.map(async (file) => {
-			const bytes = await readFile(file).catch((err: Error) => {
-				throw new Error(`cannot read ${file}: ${err.message}`);
-			});
-			const text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
-			return {
-				path: path.relative(process.cwd(), path.resolve(file)) || file,
-				language: languageOf(file),
-				text,
-			};
-		}),
-	).catch((err: Error) => {
-		throw err instanceof TypeError
-			? new Error(`a file is not valid UTF-8 text: ${err.message}`)
-			: err;
-	});
+/** Flags every workspace job shares. */
+export const READER_FLAGS: readonly FlagSpec[] = [
+	{
+		name: 'exclude',
+		value: 'GLOBS',
+		description:
+			'comma-separated globs to leave out, like files.exclude (besides .gitignore, .git and node_modules)',
+	},
+	{
+		name: 'max-file-size',
+		value: 'BYTES',
+		description: `skip larger files (default ${DEFAULT_MAX_FILE_BYTES})`,
+	},
+	{
+		name: 'factor-set',
+		value: 'NAME',
+		description: 'auto (default), short, long or a set name: which window to pack for',
+	},
+];
+
+export const MODEL_FLAGS: readonly FlagSpec[] = [
+	{ name: 'model', value: 'DIR', description: 'model folder (default: the bundled model)' },
+	{
+		name: 'max-new-tokens',
+		value: 'N',
+		description: `answer budget in tokens (default ${DEFAULT_MAX_NEW_TOKENS})`,
+	},
+];
+
+export function listFlag(args: ParsedArgs, name: string): string[] | undefined {
+	return stringFlag(args, name)
+		?.split(',')
+		.map((item) => item.trim())
+		.filter(Boolean);
+}
+
+export function readerFlags(args: ParsedArgs): {
+	exclude?: string[];
+	maxFileBytes?: number;
+	override?: string;
+} {
+	return {
+		exclude: listFlag(args, 'exclude'),
+		maxFileBytes: positiveIntegerFlag(args, 'max-file-size'),
+		override: stringFlag(args, 'factor-set'),
+	};
 }
 
 export const askCommand: CliCommand = {
 	name: 'ask',
-	summary: 'Answer a question about files with the local model.',
+	summary:
+		'Answer a question about a workspace (or named files) with the local model, citing path:line.',
 	positionals: '"QUESTION"',
 	flags: [
-		{ name: 'files', value: 'LIST', description: 'comma-separated files to answer from' },
-		{ name: 'model', value: 'DIR', description: 'model folder (default: the bundled model)' },
 		{
-			name: 'max-new-tokens',
-			value: 'N',
-			description: `answer budget in tokens (default ${DEFAULT_MAX_NEW_TOKENS})`,
+			name: 'workspace',
+			value: 'DIR',
+			description: 'folder to answer from (default: the current folder)',
 		},
+		{
+			name: 'files',
+			value: 'LIST',
+			description:
+				'comma-separated files: alone, the only files read; with --workspace, packed first',
+		},
+		...READER_FLAGS,
+		...MODEL_FLAGS,
 		JSON_FLAG,
 	],
 	async run(args, io) {
@@ -51,24 +90,18 @@ export const askCommand: CliCommand = {
 			throw new UsageError(
 				`one question at a time; quote it ("${[question, ...extra].join(' ')}")`,
 			);
-		const files = await readPromptFiles(
-			stringFlag(args, 'files')?.split(',').filter(Boolean) ?? [],
-		);
-		const maxNewTokens = positiveIntegerFlag(args, 'max-new-tokens') ?? DEFAULT_MAX_NEW_TOKENS;
-		const json = booleanFlag(args, 'json');
+		const answerTokens = positiveIntegerFlag(args, 'max-new-tokens') ?? DEFAULT_MAX_NEW_TOKENS;
+		const options = {
+			question,
+			answerTokens,
+			json: booleanFlag(args, 'json'),
+			workspace: stringFlag(args, 'workspace'),
+			files: listFlag(args, 'files'),
+			...readerFlags(args),
+		};
 		const model = await LocalModel.load(resolveModelFolder(stringFlag(args, 'model')));
 		try {
-			const { answer, stats } = await runChatJob(
-				model,
-				questionMessages(files, question),
-				maxNewTokens,
-				io,
-				json,
-			);
-			if (json)
-				io.stdout(
-					`${JSON.stringify({ question, answer, ...statsJson(stats), files: files.map((f) => f.path) })}\n`,
-				);
+			await askJob(options, await localBackend(model, io), io);
 		} finally {
 			await model.dispose();
 		}

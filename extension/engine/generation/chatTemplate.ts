@@ -41,14 +41,17 @@ export function buildChatPrompt(
 		return found;
 	};
 	const ids = [id(CHAT_TOKENS.bos)];
+	// A loop, not push(...ids): a 128k-token message would overflow the call stack.
+	const append = (more: readonly number[]): void => {
+		for (const value of more) ids.push(value);
+	};
 	for (const message of messages) {
-		ids.push(
-			id(CHAT_TOKENS[message.role]),
-			...tokenizer.encode(`\n${message.content}`),
-			id(CHAT_TOKENS.end),
-			...tokenizer.encode('\n'),
-		);
+		ids.push(id(CHAT_TOKENS[message.role]));
+		append(tokenizer.encode(`\n${message.content}`));
+		ids.push(id(CHAT_TOKENS.end));
+		append(tokenizer.encode('\n'));
 	}
-	ids.push(id(CHAT_TOKENS.assistant), ...tokenizer.encode('\n'));
+	ids.push(id(CHAT_TOKENS.assistant));
+	append(tokenizer.encode('\n'));
 	return { ids, stopIds: [id(CHAT_TOKENS.end), id(CHAT_TOKENS.eos)] };
 }

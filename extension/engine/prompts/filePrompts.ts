@@ -1,34 +1,162 @@
 import type { ChatMessage } from '../generation/chatTemplate';
 
-/** A file's text as the model sees it: a header with its path and language, then the text. */
+/**
+ * A file (or part of one) as the model sees it: a header with its path, language and, when only
+ * part is shown, which lines; then the text; then, when the tail was cut, a visible marker.
+ */
 export interface PromptFile {
 	readonly path: string;
 	readonly language: string;
 	readonly text: string;
+	/** Set when the text is not the whole file: the 1-based lines shown, of how many. */
+	readonly lines?: { readonly from: number; readonly to: number; readonly of: number };
+	/** The text is the editor's selection. */
+	readonly selection?: boolean;
+	/** The tail was cut to fit: the marker names the lines left out. */
+	readonly cut?: { readonly from: number; readonly to: number; readonly of: number };
 }
 
-const SYSTEM =
+export const SYSTEM_PROMPT =
 	'You are a careful assistant for a software workspace. Answer from the files shown. ' +
 	'Cite the lines you rely on as path:line. Say so when the files do not contain the answer.';
 
-export function renderFile(file: PromptFile): string {
-	return `### ${file.path} (${file.language})\n${file.text}\n`;
+export function fileHeader(file: Omit<PromptFile, 'text'>): string {
+	const parts = [file.language];
+	if (file.selection) parts.push('selection');
+	if (file.lines) parts.push(`lines ${file.lines.from}–${file.lines.to} of ${file.lines.of}`);
+	return `### ${file.path} (${parts.join(', ')})\n`;
 }
 
-/** Q&A over files: the files come first so that the packed prefix is shared between questions. */
+/** The marker that replaces a cut tail; it says which lines the model does not see. */
+export function cutMarker(cut: NonNullable<PromptFile['cut']>): string {
+	return `[… lines ${cut.from}–${cut.to} of ${cut.of} not shown: no room in the context]\n`;
+}
+
+export function renderFile(file: PromptFile): string {
+	const text = file.text === '' || file.text.endsWith('\n') ? file.text : `${file.text}\n`;
+	return `${fileHeader(file)}${text}${file.cut ? cutMarker(file.cut) : ''}`;
+}
+
+/** Files one after another, a blank line between them. */
+export function renderFiles(files: readonly PromptFile[]): string {
+	return files.map(renderFile).join('\n');
+}
+
+function withFiles(files: readonly PromptFile[], request: string): string {
+	return files.length === 0 ? request : `${renderFiles(files)}\n${request}`;
+}
+
+/**
+ * Q&A over files. The files come first and the question last, so that the packed prefix is the
+ * same for every question about the same files and the runtime reuses its cached keys.
+ */
 export function questionMessages(files: readonly PromptFile[], question: string): ChatMessage[] {
 	return [
-		{ role: 'system', content: SYSTEM },
-		{ role: 'user', content: `${files.map(renderFile).join('\n')}\nQuestion: ${question}` },
+		{ role: 'system', content: SYSTEM_PROMPT },
+		{ role: 'user', content: withFiles(files, `Question: ${question}`) },
 	];
 }
 
-export function summaryMessages(files: readonly PromptFile[], what: string): ChatMessage[] {
+/** What a summary is about. */
+export type SummaryScope =
+	| { readonly kind: 'file'; readonly path: string }
+	| {
+			readonly kind: 'selection';
+			readonly path: string;
+			readonly from: number;
+			readonly to: number;
+	  }
+	| { readonly kind: 'folder'; readonly path: string }
+	| { readonly kind: 'workspace'; readonly name: string };
+
+export function scopeLabel(scope: SummaryScope): string {
+	switch (scope.kind) {
+		case 'file':
+			return `the file ${scope.path}`;
+		case 'selection':
+			return `lines ${scope.from}–${scope.to} of ${scope.path}`;
+		case 'folder':
+			return `the folder ${scope.path}`;
+		case 'workspace':
+			return `the workspace ${scope.name}`;
+		default: {
+			const never: never = scope;
+			return never;
+		}
+	}
+}
+
+/** The request for a final summary of a scope. */
+export function summaryRequest(scope: SummaryScope): string {
+	switch (scope.kind) {
+		case 'file':
+			return `Summarize the file ${scope.path}: what it is for, its main parts, and anything unusual. Cite lines as path:line.`;
+		case 'selection':
+			return `Summarize the selected lines ${scope.from}–${scope.to} of ${scope.path}: what they do and how they fit into the file. Cite lines as path:line.`;
+		case 'folder':
+			return `Summarize the folder ${scope.path}: what it is for, what each main file does, how they fit together, and where to start reading. Cite lines as path:line.`;
+		case 'workspace':
+			return `Summarize the workspace ${scope.name}: what the project does, its main parts and how they fit together, and where to start reading. Cite lines as path:line.`;
+		default: {
+			const never: never = scope;
+			return never;
+		}
+	}
+}
+
+/** A summary of the given files, all of which fit in one request. */
+export function summaryMessages(files: readonly PromptFile[], scope: SummaryScope): ChatMessage[] {
 	return [
-		{ role: 'system', content: SYSTEM },
+		{ role: 'system', content: SYSTEM_PROMPT },
+		{ role: 'user', content: withFiles(files, summaryRequest(scope)) },
+	];
+}
+
+/** Map step: one chunk of a scope too large for one request. */
+export function chunkSummaryMessages(
+	files: readonly PromptFile[],
+	scope: SummaryScope,
+	part: number,
+	parts: number,
+): ChatMessage[] {
+	return [
+		{ role: 'system', content: SYSTEM_PROMPT },
 		{
 			role: 'user',
-			content: `${files.map(renderFile).join('\n')}\nSummarize ${what}: its purpose, main parts and anything unusual.`,
+			content: withFiles(
+				files,
+				`These files are part ${part} of ${parts} of ${scopeLabel(scope)}. Summarize what they do in a few sentences, naming the files and citing lines as path:line.`,
+			),
 		},
+	];
+}
+
+/** A summary of part of a scope, as the reduce step shows it. */
+export interface PartSummary {
+	/** For people and the model: which part, e.g. `part 3 of 7: src/a.ts … src/f.ts`. */
+	readonly label: string;
+	readonly text: string;
+}
+
+export function renderPartSummary(part: PartSummary): string {
+	const text = part.text.trim();
+	return `## Summary of ${part.label}\n${text}\n`;
+}
+
+/**
+ * Reduce step: summaries of parts → one summary. `final` asks for the scope's summary; otherwise
+ * for a shorter combined summary that a later step combines again.
+ */
+export function combineSummariesMessages(
+	parts: readonly PartSummary[],
+	scope: SummaryScope,
+	final: boolean,
+): ChatMessage[] {
+	const request = final
+		? `The summaries above cover all of ${scopeLabel(scope)}. ${summaryRequest(scope)}`
+		: `The summaries above cover part of ${scopeLabel(scope)}. Combine them into one shorter summary that keeps the file names and path:line citations.`;
+	return [
+		{ role: 'system', content: SYSTEM_PROMPT },
+		{ role: 'user', content: `${parts.map(renderPartSummary).join('\n')}\n${request}` },
 	];
 }

@@ -1,0 +1,439 @@
+import { throwIfCancelled, type CancellationToken } from '../cancellation';
+import type { FactorOverride } from '../factorSelection';
+import type { RopeConfig } from '../factorSet';
+import { buildChatPrompt, type ChatMessage } from '../generation/chatTemplate';
+import { cutMarker, fileHeader, questionMessages, type PromptFile } from '../prompts/filePrompts';
+import { languageOf } from '../prompts/language';
+import { planWindow, setForPlan, type ContextBudget } from './budget';
+import type { FilePriority, ManifestFile, WorkspaceManifest } from './manifest';
+import {
+	comparePackingOrder,
+	comparePaths,
+	compareRenderOrder,
+	namedInQuestion,
+	relevanceScores,
+	type EditorFocus,
+} from './relevance';
+import type { FileRecord, ScanResult } from './scan';
+import { headWithin, lineCount, type TokenCounter } from './tokenCount';
+
+/** Fewer text tokens than this are not worth a cut file: the file is left out instead. */
+export const MIN_CUT_TOKENS = 32;
+/** The blank line between two files. */
+const SEPARATOR_TOKENS = 1;
+const MAX_ATTEMPTS = 8;
+
+export interface PackOptions {
+	readonly scan: ScanResult;
+	readonly counter: TokenCounter;
+	readonly rope: RopeConfig;
+	/** The question (Q&A); empty for a summary, whose request is part of the template. */
+	readonly question: string;
+	/** Question terms the scan counted (questionTerms(question)); relevance uses them. */
+	readonly terms?: readonly string[];
+	/** Tokens kept for the answer (max new tokens). */
+	readonly answerTokens: number;
+	readonly focus?: EditorFocus;
+	readonly override?: FactorOverride;
+	/** A cap below the window, e.g. what the KV-cache memory limit allows. */
+	readonly maxTokens?: number;
+	readonly maxTokensReason?: string;
+	/** The current text of a file, or undefined when it is gone. */
+	readonly readText: (path: string) => Promise<string | undefined>;
+	/** The messages around the files; default: questionMessages(files, question). */
+	readonly messages?: (files: readonly PromptFile[]) => ChatMessage[];
+	readonly token?: CancellationToken;
+}
+
+export interface PackedContext {
+	readonly messages: ChatMessage[];
+	/** The files in prompt order. */
+	readonly files: readonly PromptFile[];
+	readonly manifest: WorkspaceManifest;
+	/** The prompt's token ids (chat template applied), as the runtime will get them. */
+	readonly promptIds: readonly number[];
+}
+
+interface Candidate {
+	readonly key: string;
+	readonly path: string;
+	readonly language: string;
+	readonly priority: FilePriority;
+	readonly score: number;
+	readonly record?: FileRecord;
+	/** The selection's text (the selection is packed apart from its file). */
+	readonly selection?: NonNullable<EditorFocus['selection']>;
+	readonly tokens: number;
+	readonly headerTokens: number;
+	/** Lines of the text (the selection's, for the selection). */
+	readonly lines: number;
+	/** Lines of the whole file. */
+	readonly fileLines: number;
+}
+
+type Allocation =
+	| { readonly status: 'included' }
+	| { readonly status: 'truncated'; readonly textTokens: number; readonly room: number }
+	| { readonly status: 'omitted'; readonly room: number };
+
+const PRIORITY_REASON: Record<FilePriority, string> = {
+	selection: 'the selection',
+	'active-editor': 'the active editor',
+	'open-editor': 'an open editor',
+	'named-in-question': 'named in the question',
+	relevant: 'relevant to the question',
+	rest: 'the rest of the workspace',
+};
+
+function fmt(value: number): string {
+	return value.toLocaleString('en-US');
+}
+
+/**
+ * Packs files into the window of the factor set the plan selects, minus the answer budget and
+ * the template: in priority order (selection, active editor, open editors, files the question
+ * names, then by relevance, then the rest), trimming the lowest priority first — whole files,
+ * then one tail cut with a visible marker. The result never plans more than the window: the
+ * finished prompt is measured with the chat template and packed again, tighter, if boundary
+ * effects of the tokenizer made it longer than the file counts said.
+ */
+export async function packContext(options: PackOptions): Promise<PackedContext> {
+	const { counter, rope, question, answerTokens, token } = options;
+	const tokenizer = counter.tokenizer;
+	const messagesFor =
+		options.messages ?? ((files: readonly PromptFile[]) => questionMessages(files, question));
+	if (!Number.isInteger(answerTokens) || answerTokens <= 0) {
+		throw new Error(`the answer budget must be a positive integer, not ${answerTokens}`);
+	}
+	const candidates = rankCandidates(options);
+	const emptyPrompt = buildChatPrompt(tokenizer, messagesFor([])).ids.length;
+	const questionTokens = counter.count(question);
+	const templateTokens = emptyPrompt - questionTokens;
+	const everything = candidates.reduce(
+		(total, c) => total + c.headerTokens + c.tokens + SEPARATOR_TOKENS,
+		0,
+	);
+	const window = planWindow(
+		rope,
+		emptyPrompt + everything + answerTokens,
+		options.override,
+		options.maxTokens,
+		options.maxTokensReason,
+	);
+	if (emptyPrompt + answerTokens > window.window) {
+		throw new Error(
+			`the ${question ? 'question and the ' : ''}prompt template take ${emptyPrompt} tokens and the answer ${answerTokens}: more than the ${window.window}-token window of "${window.set}"; ${question ? 'shorten the question or ' : ''}lower the answer budget`,
+		);
+	}
+
+	const texts = new Map<string, string | undefined>();
+	const textOf = async (path: string): Promise<string | undefined> => {
+		if (!texts.has(path)) texts.set(path, await options.readText(path));
+		return texts.get(path);
+	};
+
+	let room = window.window - answerTokens - emptyPrompt;
+	for (let attempt = 0; ; attempt++) {
+		throwIfCancelled(token);
+		const allocations = allocate(candidates, room, counter);
+		const rendered = await render(candidates, allocations, room, counter, textOf);
+		const messages = messagesFor(rendered.files);
+		const prompt = buildChatPrompt(tokenizer, messages);
+		const over = prompt.ids.length + answerTokens - window.window;
+		if (over > 0 && attempt < MAX_ATTEMPTS && room > 0) {
+			room = Math.max(0, room - over - attempt * SEPARATOR_TOKENS);
+			continue;
+		}
+		if (over > 0) {
+			throw new Error(
+				`could not fit the prompt in the ${window.window}-token window (${over} tokens over after ${attempt + 1} attempts)`,
+			);
+		}
+		// The file blocks take what the prompt has beyond the empty one; spread the tokenizer's
+		// boundary effects (a token or so per file) so that the manifest adds up exactly.
+		const context = prompt.ids.length - emptyPrompt;
+		const entries = spread(rendered.entries, context);
+		const planned = prompt.ids.length + answerTokens;
+		const runtimeSet = setForPlan(rope, planned, options.override);
+		const budget: ContextBudget = {
+			window: window.window,
+			windowSet: window.set,
+			set: runtimeSet.set,
+			setReason: runtimeSet.reason,
+			...(window.limit ? { limit: window.limit } : {}),
+			context,
+			question: questionTokens,
+			template: templateTokens,
+			answer: answerTokens,
+			free: window.window - planned,
+			prompt: prompt.ids.length,
+		};
+		const skipped: ManifestFile[] = [...options.scan.skipped]
+			.sort((a, b) => comparePaths(a.path, b.path))
+			.map((s) => ({
+				path: s.path,
+				status: 'skipped',
+				reason: s.detail,
+				tokens: 0,
+				...(s.bytes !== undefined ? { bytes: s.bytes } : {}),
+				skipReason: s.reason,
+			}));
+		return {
+			messages,
+			files: rendered.files,
+			manifest: { files: [...entries, ...skipped], budget },
+			promptIds: prompt.ids,
+		};
+	}
+}
+
+/** Candidates in packing order, each file once, at its highest priority. */
+function rankCandidates(options: PackOptions): Candidate[] {
+	const { scan, focus, counter } = options;
+	const records = scan.files;
+	const byPath = new Map(records.map((r) => [r.path, r]));
+	const named = namedInQuestion(options.question, byPath.keys());
+	const open = new Set(focus?.openEditors ?? []);
+	const anchors = [
+		...(focus?.activeEditor ? [focus.activeEditor] : []),
+		...(focus?.selection ? [focus.selection.path] : []),
+		...open,
+		...named,
+	];
+	const scores = relevanceScores(records, options.terms ?? [], anchors);
+	const candidates: Candidate[] = records.map((record, k) => {
+		const priority: FilePriority =
+			record.path === focus?.activeEditor
+				? 'active-editor'
+				: open.has(record.path)
+					? 'open-editor'
+					: named.has(record.path)
+						? 'named-in-question'
+						: scores[k] > 0
+							? 'relevant'
+							: 'rest';
+		return {
+			key: record.path,
+			path: record.path,
+			language: record.language,
+			priority,
+			score: scores[k],
+			record,
+			tokens: record.tokens,
+			headerTokens: record.headerTokens,
+			lines: record.lines,
+			fileLines: record.lines,
+		};
+	});
+	const selection = focus?.selection;
+	if (selection && selection.text.length > 0) {
+		const language = byPath.get(selection.path)?.language ?? languageOf(selection.path);
+		const of = byPath.get(selection.path)?.lines ?? selection.toLine;
+		candidates.push({
+			key: `selection:${selection.path}`,
+			path: selection.path,
+			language,
+			priority: 'selection',
+			score: 0,
+			selection,
+			tokens: counter.count(selection.text),
+			headerTokens: counter.count(
+				fileHeader({
+					path: selection.path,
+					language,
+					selection: true,
+					lines: { from: selection.fromLine, to: selection.toLine, of },
+				}),
+			),
+			lines: lineCount(selection.text),
+			fileLines: of,
+		});
+	}
+	return candidates.sort(comparePackingOrder);
+}
+
+/** Whole files while they fit; the first that does not is cut to fill the room, if worth it. */
+function allocate(
+	candidates: readonly Candidate[],
+	room: number,
+	counter: TokenCounter,
+): Map<string, Allocation> {
+	const allocations = new Map<string, Allocation>();
+	let left = room;
+	for (const c of candidates) {
+		const whole = c.headerTokens + c.tokens + SEPARATOR_TOKENS;
+		if (whole <= left) {
+			allocations.set(c.key, { status: 'included' });
+			left -= whole;
+			continue;
+		}
+		const overhead = cutOverhead(c, counter);
+		const textTokens = left - overhead;
+		if (textTokens >= Math.min(MIN_CUT_TOKENS, c.tokens) && c.tokens > 0) {
+			allocations.set(c.key, { status: 'truncated', textTokens, room: left });
+			left -= textTokens + overhead;
+		} else {
+			allocations.set(c.key, { status: 'omitted', room: left });
+		}
+	}
+	return allocations;
+}
+
+/** Header with a line range, the cut marker and the separator, with the widest line numbers. */
+function cutOverhead(c: Candidate, counter: TokenCounter): number {
+	const span = { from: c.fileLines, to: c.fileLines, of: c.fileLines };
+	return (
+		counter.count(
+			fileHeader({
+				path: c.path,
+				language: c.language,
+				selection: !!c.selection,
+				lines: span,
+			}),
+		) +
+		counter.count(cutMarker(span)) +
+		SEPARATOR_TOKENS
+	);
+}
+
+interface Rendered {
+	readonly files: PromptFile[];
+	/** Manifest entries of every candidate: shown ones in prompt order, then the rest. */
+	readonly entries: ManifestFile[];
+}
+
+async function render(
+	candidates: readonly Candidate[],
+	allocations: ReadonlyMap<string, Allocation>,
+	room: number,
+	counter: TokenCounter,
+	textOf: (path: string) => Promise<string | undefined>,
+): Promise<Rendered> {
+	const shown: { c: Candidate; file: PromptFile; entry: ManifestFile }[] = [];
+	const hidden: ManifestFile[] = [];
+	const base = (c: Candidate): Omit<ManifestFile, 'status' | 'reason' | 'tokens'> => ({
+		path: c.path,
+		fileTokens: c.tokens,
+		...(c.record ? { bytes: c.record.bytes } : {}),
+		language: c.language,
+		priority: c.priority,
+		score: c.score,
+	});
+	const why = (c: Candidate): string =>
+		c.priority === 'relevant'
+			? `${PRIORITY_REASON.relevant} (score ${c.score})`
+			: PRIORITY_REASON[c.priority];
+	for (const c of candidates) {
+		const allocation = allocations.get(c.key);
+		if (!allocation || allocation.status === 'omitted') {
+			const left = allocation?.status === 'omitted' ? allocation.room : 0;
+			hidden.push({
+				...base(c),
+				status: 'omitted',
+				reason: `no room: ${why(c)}, needs ${fmt(c.headerTokens + c.tokens + SEPARATOR_TOKENS)} tokens, ${fmt(left)} of the ${fmt(room)}-token context left`,
+				tokens: 0,
+			});
+			continue;
+		}
+		const text = c.selection ? c.selection.text : await textOf(c.path);
+		if (text === undefined) {
+			hidden.push({
+				...base(c),
+				status: 'omitted',
+				reason: 'vanished after it was counted',
+				tokens: 0,
+			});
+			continue;
+		}
+		let textTokens = c.tokens;
+		let limit = allocation.status === 'truncated' ? allocation.textTokens : c.tokens;
+		if (c.record && counter.hashOf(text) !== c.record.hash) {
+			textTokens = counter.countFile(text).tokens; // changed since the scan
+			limit = Math.min(limit, c.tokens);
+		}
+		if (textTokens <= limit) {
+			const textLines = lineCount(text);
+			const lines = c.selection
+				? { from: c.selection.fromLine, to: c.selection.toLine, of: c.fileLines }
+				: { from: 1, to: textLines, of: textLines };
+			const file: PromptFile = {
+				path: c.path,
+				language: c.language,
+				text,
+				...(c.selection ? { selection: true, lines } : {}),
+			};
+			shown.push({
+				c,
+				file,
+				entry: {
+					...base(c),
+					status: 'included',
+					reason: why(c),
+					tokens: counter.count(fileHeader(file)) + textTokens + SEPARATOR_TOKENS,
+					lines,
+				},
+			});
+			continue;
+		}
+		const head = headWithin(text, limit, (t) => counter.count(t), textTokens);
+		// Lines of the file (or of the selection's range) shown, and those cut.
+		const first = c.selection ? c.selection.fromLine : 1;
+		const last = c.selection ? c.selection.toLine : Math.max(lineCount(text), 1);
+		const of = c.selection ? c.fileLines : last;
+		const lines = { from: first, to: Math.max(first, first + head.lines - 1), of };
+		const cut = { from: first + head.lines, to: last, of };
+		const file: PromptFile = {
+			path: c.path,
+			language: c.language,
+			text: head.text,
+			lines,
+			cut,
+			...(c.selection ? { selection: true } : {}),
+		};
+		shown.push({
+			c,
+			file,
+			entry: {
+				...base(c),
+				status: 'truncated',
+				reason: `${why(c)}, cut to lines ${lines.from}–${lines.to} of ${lines.of} (${fmt(head.tokens)} of ${fmt(textTokens)} tokens): no room for the rest`,
+				tokens:
+					counter.count(fileHeader(file)) +
+					head.tokens +
+					counter.count(cutMarker(cut)) +
+					SEPARATOR_TOKENS,
+				lines,
+			},
+		});
+	}
+	shown.sort((a, b) => compareRenderOrder(a.c, b.c));
+	return {
+		files: shown.map((s) => s.file),
+		entries: [...shown.map((s) => s.entry), ...hidden],
+	};
+}
+
+/**
+ * Makes the shown files' tokens sum to `context`: the difference (the tokenizer's merges across
+ * file boundaries, about a token per file) goes a token at a time to the files in prompt order.
+ */
+function spread(entries: readonly ManifestFile[], context: number): ManifestFile[] {
+	const out: { -readonly [K in keyof ManifestFile]: ManifestFile[K] }[] = entries.map((e) => ({
+		...e,
+	}));
+	const shown = out.filter((e) => e.status === 'included' || e.status === 'truncated');
+	let diff = context - shown.reduce((t, e) => t + e.tokens, 0);
+	if (shown.length === 0) return out;
+	for (let k = 0; diff !== 0 && k < shown.length * 64; k++) {
+		const e = shown[k % shown.length];
+		if (diff > 0) {
+			e.tokens++;
+			diff--;
+		} else if (e.tokens > 1) {
+			e.tokens--;
+			diff++;
+		}
+	}
+	if (diff !== 0) shown[0].tokens += diff;
+	return out;
+}

@@ -1,0 +1,450 @@
+import { throwIfCancelled, type CancellationToken } from '../cancellation';
+import type { FactorOverride } from '../factorSelection';
+import type { RopeConfig } from '../factorSet';
+import { buildChatPrompt, type ChatMessage } from '../generation/chatTemplate';
+import {
+	chunkSummaryMessages,
+	combineSummariesMessages,
+	fileHeader,
+	renderPartSummary,
+	summaryMessages,
+	type PartSummary,
+	type PromptFile,
+	type SummaryScope,
+} from '../prompts/filePrompts';
+import { planWindow, setForPlan, type ContextBudget } from './budget';
+import type { ManifestFile, WorkspaceManifest } from './manifest';
+import { packContext } from './packer';
+import type { EditorFocus } from './relevance';
+import type { FileRecord, ScanResult } from './scan';
+import { headWithin, lineCount, type TokenCounter } from './tokenCount';
+
+/** One model call: messages in, the answer's text out. The runtime (or a remote endpoint) supplies it. */
+export type CompleteFn = (
+	messages: readonly ChatMessage[],
+	token: CancellationToken | undefined,
+) => Promise<string>;
+
+export interface SummarizeProgress {
+	readonly phase: 'map' | 'reduce';
+	/** Reduce rounds start at 1. */
+	readonly level: number;
+	readonly done: number;
+	readonly total: number;
+	readonly message: string;
+}
+
+export interface SummarizeOptions {
+	readonly scan: ScanResult;
+	readonly counter: TokenCounter;
+	readonly rope: RopeConfig;
+	readonly scope: SummaryScope;
+	/** Tokens each call may answer with; `complete` must keep to it. */
+	readonly answerTokens: number;
+	readonly complete: CompleteFn;
+	readonly readText: (path: string) => Promise<string | undefined>;
+	readonly focus?: EditorFocus;
+	readonly override?: FactorOverride;
+	readonly maxTokens?: number;
+	readonly maxTokensReason?: string;
+	readonly token?: CancellationToken;
+	readonly onProgress?: (progress: SummarizeProgress) => void;
+}
+
+export interface SummaryResult {
+	readonly summary: string;
+	readonly mode: 'single' | 'map-reduce';
+	/** Every file with what became of it; in map-reduce mode, which part summarized it. */
+	readonly files: readonly ManifestFile[];
+	/** The largest single request's budget (it adds up on its own). */
+	readonly budget: ContextBudget;
+	/** Map steps (parts), reduce rounds and model calls in all. */
+	readonly parts: number;
+	readonly levels: number;
+	readonly calls: number;
+	/** The single request's manifest (single mode only). */
+	readonly manifest?: WorkspaceManifest;
+}
+
+/** A summary with the range of map parts it covers. */
+interface Summarized {
+	readonly part: PartSummary;
+	readonly from: number;
+	readonly to: number;
+}
+
+const SLACK_PER_FILE = 2;
+const SLACK = 8;
+
+/**
+ * Summarizes a scope. When it fits the window of the factor set the plan selects, one request
+ * holds it all. Beyond the longest window it runs map-reduce: the files, in order, are cut
+ * into parts that each fit one request (a file too large for one part is split at line
+ * breaks), each part is summarized, and the summaries are combined, a window at a time, until
+ * one is left.
+ */
+export async function summarizeWorkspace(options: SummarizeOptions): Promise<SummaryResult> {
+	const { counter, rope, scope, answerTokens, complete, token } = options;
+	const packed = await packContext({
+		scan: options.scan,
+		counter,
+		rope,
+		question: '',
+		answerTokens,
+		focus: options.focus,
+		override: options.override,
+		maxTokens: options.maxTokens,
+		maxTokensReason: options.maxTokensReason,
+		readText: options.readText,
+		messages: (files) => summaryMessages(files, scope),
+		token,
+	});
+	const fits = packed.manifest.files.every(
+		(f) => f.status === 'included' || f.status === 'skipped',
+	);
+	if (fits) {
+		options.onProgress?.({
+			phase: 'map',
+			level: 0,
+			done: 0,
+			total: 1,
+			message: `summarizing ${packed.files.length} files in one request`,
+		});
+		const summary = await complete(packed.messages, token);
+		options.onProgress?.({ phase: 'map', level: 0, done: 1, total: 1, message: 'done' });
+		return {
+			summary,
+			mode: 'single',
+			files: packed.manifest.files,
+			budget: packed.manifest.budget,
+			parts: 1,
+			levels: 0,
+			calls: 1,
+			manifest: packed.manifest,
+		};
+	}
+	return mapReduce(
+		options,
+		packed.manifest.files.filter((f) => f.status === 'skipped'),
+	);
+}
+
+interface Slice {
+	readonly record: FileRecord;
+	/** Set when the part holds only these lines of the file. */
+	readonly lines?: { readonly from: number; readonly to: number };
+	readonly tokens: number;
+}
+
+async function mapReduce(
+	options: SummarizeOptions,
+	skipped: readonly ManifestFile[],
+): Promise<SummaryResult> {
+	const { counter, rope, scope, answerTokens, complete, token } = options;
+	const tokenizer = counter.tokenizer;
+	const measure = (messages: readonly ChatMessage[]): number =>
+		buildChatPrompt(tokenizer, messages).ids.length;
+	const window = planWindow(
+		rope,
+		Number.MAX_SAFE_INTEGER,
+		options.override,
+		options.maxTokens,
+		options.maxTokensReason,
+	);
+	const wide = 99999;
+	const mapTemplate = measure(chunkSummaryMessages([], scope, wide, wide));
+	const mapRoom = window.window - answerTokens - mapTemplate - SLACK;
+	if (mapRoom < 16) {
+		throw new Error(
+			`the ${window.window}-token window of "${window.set}" leaves no room for files after the ${mapTemplate}-token prompt and the ${answerTokens}-token answer; lower the answer budget`,
+		);
+	}
+
+	// Plan the parts from the token counts; only files larger than a part are read here.
+	const parts: Slice[][] = [];
+	let current: Slice[] = [];
+	let used = 0;
+	const flush = (): void => {
+		if (current.length > 0) parts.push(current);
+		current = [];
+		used = 0;
+	};
+	for (const record of options.scan.files) {
+		throwIfCancelled(token);
+		const cost = record.headerTokens + record.tokens + SLACK_PER_FILE;
+		if (cost <= mapRoom) {
+			if (used + cost > mapRoom) flush();
+			current.push({ record, tokens: cost });
+			used += cost;
+			continue;
+		}
+		flush();
+		const text = await options.readText(record.path);
+		if (text === undefined) continue;
+		for (const lines of splitLines(text, record, mapRoom, counter)) {
+			parts.push([{ record, lines, tokens: mapRoom }]);
+		}
+	}
+	flush();
+
+	const partOf = new Map<string, number[]>();
+	const summaries: Summarized[] = [];
+	let calls = 0;
+	let largest: { prompt: number; context: number } = { prompt: 0, context: 0 };
+	for (let k = 0; k < parts.length; k++) {
+		throwIfCancelled(token);
+		const files: PromptFile[] = [];
+		for (const slice of parts[k]) {
+			const text = await options.readText(slice.record.path);
+			if (text === undefined) continue;
+			files.push(sliceFile(slice, text));
+			const list = partOf.get(slice.record.path) ?? [];
+			list.push(k + 1);
+			partOf.set(slice.record.path, list);
+		}
+		const label = `part ${k + 1} of ${parts.length}: ${partLabel(parts[k])}`;
+		options.onProgress?.({
+			phase: 'map',
+			level: 0,
+			done: k,
+			total: parts.length,
+			message: `summarizing ${label}`,
+		});
+		let messages = chunkSummaryMessages(files, scope, k + 1, parts.length);
+		let prompt = measure(messages);
+		// The tokenizer's merges across file boundaries may still overflow: cut the last file.
+		while (prompt + answerTokens > window.window && files.length > 0) {
+			const last = files[files.length - 1];
+			const over = prompt + answerTokens - window.window;
+			const head = headWithin(last.text, counter.count(last.text) - over - SLACK, (t) =>
+				counter.count(t),
+			);
+			if (head.text.length === 0) files.pop();
+			else files[files.length - 1] = { ...last, text: head.text };
+			messages = chunkSummaryMessages(files, scope, k + 1, parts.length);
+			prompt = measure(messages);
+		}
+		if (prompt > largest.prompt) largest = { prompt, context: prompt - mapTemplate };
+		const text = await complete(messages, token);
+		calls++;
+		summaries.push({ part: { label, text }, from: k + 1, to: k + 1 });
+	}
+	options.onProgress?.({
+		phase: 'map',
+		level: 0,
+		done: parts.length,
+		total: parts.length,
+		message: `summarized ${parts.length} parts`,
+	});
+
+	// Reduce: combine summaries a window at a time until one is left.
+	let level = 0;
+	let current2 = summaries;
+	let summary: string | undefined;
+	while (summary === undefined) {
+		throwIfCancelled(token);
+		level++;
+		const finalTemplate = measure(combineSummariesMessages([], scope, true));
+		const partTemplate = measure(combineSummariesMessages([], scope, false));
+		const room = window.window - answerTokens - Math.max(finalTemplate, partTemplate) - SLACK;
+		const half = Math.floor(room / 2);
+		if (half < 8) {
+			throw new Error(
+				`the ${window.window}-token window leaves no room to combine summaries; lower the answer budget`,
+			);
+		}
+		// Every summary fits in half the room, so every group holds at least two.
+		const sized = current2.map((item) => {
+			const cost = counter.count(renderPartSummary(item.part)) + SLACK_PER_FILE;
+			if (cost <= half) return { ...item, cost };
+			const head = headWithin(
+				item.part.text,
+				half - (cost - counter.count(item.part.text)),
+				(t) => counter.count(t),
+			);
+			const part = { ...item.part, text: head.text };
+			return { ...item, part, cost: counter.count(renderPartSummary(part)) + SLACK_PER_FILE };
+		});
+		const total = sized.reduce((t, s) => t + s.cost, 0);
+		if (total <= room) {
+			options.onProgress?.({
+				phase: 'reduce',
+				level,
+				done: 0,
+				total: 1,
+				message: `combining ${sized.length} summaries into the final one`,
+			});
+			summary = await complete(
+				combineSummariesMessages(
+					sized.map((s) => s.part),
+					scope,
+					true,
+				),
+				token,
+			);
+			calls++;
+			options.onProgress?.({ phase: 'reduce', level, done: 1, total: 1, message: 'done' });
+			break;
+		}
+		const groups: Summarized[][] = [];
+		let group: Summarized[] = [];
+		let size = 0;
+		for (const s of sized) {
+			if (size + s.cost > room && group.length > 0) {
+				groups.push(group);
+				group = [];
+				size = 0;
+			}
+			group.push(s);
+			size += s.cost;
+		}
+		if (group.length > 0) groups.push(group);
+		const next: Summarized[] = [];
+		for (let g = 0; g < groups.length; g++) {
+			throwIfCancelled(token);
+			options.onProgress?.({
+				phase: 'reduce',
+				level,
+				done: g,
+				total: groups.length,
+				message: `combining summaries, round ${level}: group ${g + 1} of ${groups.length}`,
+			});
+			const members = groups[g];
+			const text = await complete(
+				combineSummariesMessages(
+					members.map((m) => m.part),
+					scope,
+					false,
+				),
+				token,
+			);
+			calls++;
+			const from = members[0].from;
+			const to = members[members.length - 1].to;
+			next.push({
+				part: { label: `parts ${from}–${to} of ${parts.length}`, text },
+				from,
+				to,
+			});
+		}
+		current2 = next;
+	}
+
+	const files: ManifestFile[] = options.scan.files.map((record) => {
+		const seen = partOf.get(record.path);
+		if (!seen) {
+			return {
+				path: record.path,
+				status: 'omitted',
+				reason: 'vanished after it was counted',
+				tokens: 0,
+				fileTokens: record.tokens,
+				bytes: record.bytes,
+				language: record.language,
+			};
+		}
+		const where =
+			seen.length === 1
+				? `part ${seen[0]} of ${parts.length}`
+				: `parts ${seen[0]}–${seen[seen.length - 1]} of ${parts.length} (split at line breaks)`;
+		return {
+			path: record.path,
+			status: 'included',
+			reason: `summarized in ${where}`,
+			tokens: record.headerTokens + record.tokens,
+			fileTokens: record.tokens,
+			bytes: record.bytes,
+			language: record.language,
+		};
+	});
+	const planned = largest.prompt + answerTokens;
+	const runtimeSet = setForPlan(rope, planned, options.override);
+	const budget: ContextBudget = {
+		window: window.window,
+		windowSet: window.set,
+		set: runtimeSet.set,
+		setReason: runtimeSet.reason,
+		...(window.limit ? { limit: window.limit } : {}),
+		context: largest.context,
+		question: 0,
+		template: largest.prompt - largest.context,
+		answer: answerTokens,
+		free: window.window - planned,
+		prompt: largest.prompt,
+	};
+	return {
+		summary,
+		mode: 'map-reduce',
+		files: [...files, ...skipped],
+		budget,
+		parts: parts.length,
+		levels: level,
+		calls,
+	};
+}
+
+/** Line ranges of a file too large for one part, each fitting `room` tokens with its header. */
+function splitLines(
+	text: string,
+	record: FileRecord,
+	room: number,
+	counter: TokenCounter,
+): { from: number; to: number }[] {
+	const total = lineCount(text);
+	const wide = { from: total, to: total, of: total };
+	const header = counter.count(
+		fileHeader({ path: record.path, language: record.language, lines: wide }),
+	);
+	const budget = room - header - SLACK_PER_FILE;
+	const ranges: { from: number; to: number }[] = [];
+	let rest = text;
+	let line = 1;
+	while (rest.length > 0) {
+		const head = headWithin(rest, budget, (t) => counter.count(t));
+		// A line longer than a part is kept whole in a part of its own; the map step cuts it.
+		const lines = Math.max(1, head.lines);
+		ranges.push({ from: line, to: line + lines - 1 });
+		rest = dropLines(rest, lines);
+		line += lines;
+	}
+	return ranges;
+}
+
+function dropLines(text: string, lines: number): string {
+	let at = 0;
+	for (let k = 0; k < lines; k++) {
+		const next = text.indexOf('\n', at);
+		if (next < 0) return '';
+		at = next + 1;
+	}
+	return text.slice(at);
+}
+
+function sliceFile(slice: Slice, text: string): PromptFile {
+	const { record, lines } = slice;
+	if (!lines) return { path: record.path, language: record.language, text };
+	const of = lineCount(text);
+	const body = dropLines(text, lines.from - 1);
+	let end = 0;
+	for (let k = 0; k < lines.to - lines.from + 1 && end >= 0; k++) {
+		const next = body.indexOf('\n', end);
+		end = next < 0 ? body.length : next + 1;
+	}
+	return {
+		path: record.path,
+		language: record.language,
+		text: body.slice(0, end),
+		lines: { from: lines.from, to: lines.to, of },
+	};
+}
+
+function describeSlice(slice: Slice): string {
+	return slice.lines
+		? `${slice.record.path}:${slice.lines.from}-${slice.lines.to}`
+		: slice.record.path;
+}
+
+function partLabel(slices: readonly Slice[]): string {
+	if (slices.length === 1) return describeSlice(slices[0]);
+	return `${describeSlice(slices[0])} … ${describeSlice(slices[slices.length - 1])} (${slices.length} files)`;
+}

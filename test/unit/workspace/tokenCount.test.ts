@@ -1,0 +1,79 @@
+import * as assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import {
+	headWithin,
+	lineCount,
+	MemoryTokenCountCache,
+	TokenCounter,
+} from '../../../extension/engine/workspace/tokenCount';
+import { sha256Hex, TokenCountStore } from '../../../extension/runtime/tokenCountStore';
+import { FakeTokenizer, fakeHash } from '../helpers/fakeTokenizer';
+
+describe('token counts', () => {
+	it('counts a file once per content, whatever its path', () => {
+		const tokenizer = new FakeTokenizer();
+		const counter = new TokenCounter(tokenizer, fakeHash);
+		const text = 'alpha beta;\n'.repeat(50);
+		const first = counter.countFile(text);
+		const calls = tokenizer.encodeCalls;
+		assert.deepEqual(counter.countFile(text), first);
+		assert.equal(tokenizer.encodeCalls, calls, 'the second count is a cache hit');
+		assert.deepEqual([counter.hits, counter.misses], [1, 1]);
+		assert.equal(first.tokens, tokenizer.encode(text).length);
+		counter.countFile(`${text}x`);
+		assert.equal(counter.misses, 2);
+	});
+
+	it('forgets the least recently used counts beyond its size', () => {
+		const cache = new MemoryTokenCountCache(2);
+		cache.set('a', 1);
+		cache.set('b', 2);
+		cache.get('a');
+		cache.set('c', 3);
+		assert.deepEqual([cache.get('a'), cache.get('b'), cache.get('c')], [1, undefined, 3]);
+	});
+
+	it('keeps counts on disk per tokenizer (SHA-256 keys)', () => {
+		const dir = mkdtempSync(path.join(os.tmpdir(), 'longrope-cache-'));
+		try {
+			const store = TokenCountStore.open(dir, '{"model":1}');
+			const hash = sha256Hex('some file');
+			assert.equal(hash, 'd6263b517a1aea16e28e9aaa6a201bfa2413cf2f287a3cc890722bc9cd2e5a8a');
+			store.set(hash, 42);
+			store.save();
+			assert.equal(TokenCountStore.open(dir, '{"model":1}').get(hash), 42);
+			assert.equal(TokenCountStore.open(dir, '{"model":2}').get(hash), undefined);
+			writeFileSync(store.file, '{ damaged');
+			assert.equal(TokenCountStore.open(dir, '{"model":1}').size, 0);
+		} finally {
+			rmSync(dir, { recursive: true, force: true });
+		}
+	});
+
+	it('cuts text at a line break to fit, or inside an over-long first line', () => {
+		const tokenizer = new FakeTokenizer();
+		const count = (t: string): number => tokenizer.encode(t).length;
+		const text = Array.from({ length: 300 }, (_, k) => `line ${k} a b c;`).join('\n') + '\n';
+		for (const max of [0, 5, 17, 100, 1000, 2999]) {
+			const head = headWithin(text, max, count);
+			assert.ok(head.tokens <= max, `${head.tokens} > ${max}`);
+			assert.equal(head.tokens, count(head.text));
+			assert.ok(text.startsWith(head.text));
+			if (head.lines > 0) assert.equal(lineCount(head.text), head.lines);
+			if (head.lines < 300) {
+				const next = text.slice(0, text.indexOf('\n', head.text.length) + 1);
+				assert.ok(count(next) > max, 'the next line would not fit');
+			}
+		}
+		const long = `${'word '.repeat(500)}\nsecond\n`;
+		const cut = headWithin(long, 50, count);
+		assert.equal(cut.lines, 0);
+		assert.ok(cut.tokens <= 50 && cut.tokens >= 48);
+		assert.deepEqual(
+			[lineCount(''), lineCount('a'), lineCount('a\n'), lineCount('a\nb')],
+			[0, 1, 1, 2],
+		);
+	});
+});
