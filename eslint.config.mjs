@@ -58,9 +58,9 @@ export default tseslint.config(
 				{
 					patterns: [
 						{
-							regex: '^(?!\\.\\./extension/protocol$|\\./)',
+							regex: '^(?!\\.\\./extension/protocol$|\\./|marked$|dompurify$)',
 							message:
-								'The webview may import only the shared message protocol and its own files.',
+								'The webview may import only the shared message protocol, its own files, and its markdown renderer and sanitizer (marked, dompurify).',
 						},
 					],
 				},

@@ -1,13 +1,35 @@
 import * as vscode from 'vscode';
-import { explainFactors } from './vscode/explainFactorsCommand';
+import { Assistant } from './vscode/assistant';
+import { registerCommands } from './vscode/commands';
+import { createStatusBar } from './vscode/statusBar';
+import { AssistantView, CHAT_VIEW, DIAGNOSTICS_VIEW } from './vscode/views';
 
-/** Wiring only: every command lives in extension/vscode/. */
-export function activate(context: vscode.ExtensionContext): void {
+/**
+ * Wiring only: every command and view lives in extension/vscode/. Nothing here loads
+ * onnxruntime or the model: the engine process starts on the first request.
+ */
+export function activate(context: vscode.ExtensionContext): { activationMs: number } {
+	const started = performance.now();
 	const output = vscode.window.createOutputChannel('LongRoPE');
+	const assistant = new Assistant(context, output);
+	const views = (['chat', 'diagnostics'] as const).map(
+		(kind) => new AssistantView(kind, assistant, context.extensionUri, output),
+	);
 	context.subscriptions.push(
 		output,
-		vscode.commands.registerCommand('longrope.explainFactors', () =>
-			explainFactors(context.extensionPath, output),
-		),
+		assistant,
+		vscode.window.registerWebviewViewProvider(CHAT_VIEW, views[0], {
+			webviewOptions: { retainContextWhenHidden: true },
+		}),
+		vscode.window.registerWebviewViewProvider(DIAGNOSTICS_VIEW, views[1], {
+			webviewOptions: { retainContextWhenHidden: true },
+		}),
+		createStatusBar(assistant.onDidChangeStatus),
+		...registerCommands(context, assistant, output),
 	);
+	return { activationMs: performance.now() - started };
+}
+
+export function deactivate(): void {
+	// Disposables in context.subscriptions end the engine process.
 }

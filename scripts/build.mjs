@@ -1,5 +1,7 @@
-// Builds the three bundles: the extension host, the `longrope` CLI and the webview.
+// Builds the bundles: the extension host, the engine process it starts, the `longrope` CLI and
+// the webview (with the codicon font copied beside it).
 // `node scripts/build.mjs --production` minifies and drops source maps.
+import { cpSync, mkdirSync } from 'node:fs';
 import * as esbuild from 'esbuild';
 
 const production = process.argv.includes('--production');
@@ -24,6 +26,14 @@ await Promise.all([
 	}),
 	esbuild.build({
 		...common,
+		entryPoints: ['extension/vscode/engine/engineProcess.ts'],
+		outfile: 'dist/engine.js',
+		platform: 'node',
+		target: 'node20',
+		format: 'cjs',
+	}),
+	esbuild.build({
+		...common,
 		entryPoints: ['extension/cli/main.ts'],
 		outfile: 'dist/cli.js',
 		platform: 'node',
@@ -41,3 +51,8 @@ await Promise.all([
 		external: [],
 	}),
 ]);
+
+mkdirSync('dist/codicons', { recursive: true });
+for (const file of ['codicon.css', 'codicon.ttf']) {
+	cpSync(`node_modules/@vscode/codicons/dist/${file}`, `dist/codicons/${file}`);
+}

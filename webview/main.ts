@@ -1,10 +1,13 @@
 import {
 	PROTOCOL_VERSION,
-	assertNever,
 	isHostToWebview,
 	type HostToWebview,
+	type ViewKind,
 	type WebviewToHost,
 } from '../extension/protocol';
+import { ChatView } from './chat';
+import { DiagnosticsView } from './diagnostics';
+import { createRenderer } from './markdown';
 
 interface VsCodeApi {
 	postMessage(message: WebviewToHost): void;
@@ -13,29 +16,22 @@ interface VsCodeApi {
 declare function acquireVsCodeApi(): VsCodeApi;
 
 const vscode = acquireVsCodeApi();
-
-function handle(message: HostToWebview): void {
-	switch (message.type) {
-		case 'init':
-			document.body.dataset.protocolVersion = String(message.protocolVersion);
-			break;
-		case 'error':
-			showError(message.message);
-			break;
-		default:
-			assertNever(message);
-	}
-}
-
-function showError(text: string): void {
-	const element = document.createElement('p');
-	element.className = 'error';
-	element.textContent = text;
-	document.body.append(element);
-}
+const post = (message: WebviewToHost) => vscode.postMessage(message);
+const view: ViewKind = document.body.dataset.view === 'diagnostics' ? 'diagnostics' : 'chat';
+const root = document.getElementById('app') ?? document.body;
+const target: { handle(message: HostToWebview): void } =
+	view === 'chat'
+		? new ChatView(root, post, createRenderer(window))
+		: new DiagnosticsView(root, post);
 
 window.addEventListener('message', (event: MessageEvent<unknown>) => {
-	if (isHostToWebview(event.data)) handle(event.data);
+	if (!isHostToWebview(event.data)) {
+		console.warn('LongRoPE: dropped a malformed message', event.data);
+		return;
+	}
+	if (event.data.type === 'init')
+		document.body.dataset.protocolVersion = String(event.data.protocolVersion);
+	target.handle(event.data);
 });
 
-vscode.postMessage({ type: 'ready', protocolVersion: PROTOCOL_VERSION });
+post({ type: 'ready', protocolVersion: PROTOCOL_VERSION, view });

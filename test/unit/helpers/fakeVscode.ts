@@ -1,8 +1,81 @@
 import Module from 'node:module';
+import * as path from 'node:path';
+
+type Listener<T> = (value: T) => void;
+
+class FakeEventEmitter<T> {
+	private listeners = new Set<Listener<T>>();
+	readonly event = (listener: Listener<T>) => {
+		this.listeners.add(listener);
+		return { dispose: () => this.listeners.delete(listener) };
+	};
+	fire(value: T): void {
+		for (const listener of [...this.listeners]) listener(value);
+	}
+	dispose(): void {
+		this.listeners.clear();
+	}
+}
+
+class FakeUri {
+	constructor(
+		readonly scheme: string,
+		readonly fsPath: string,
+	) {}
+	get path(): string {
+		return this.fsPath;
+	}
+	toString(): string {
+		return `${this.scheme}://${this.fsPath}`;
+	}
+	static file(p: string): FakeUri {
+		return new FakeUri('file', path.resolve(p));
+	}
+	static joinPath(base: FakeUri, ...parts: string[]): FakeUri {
+		return new FakeUri(base.scheme, path.join(base.fsPath, ...parts));
+	}
+}
+
+/** A webview view as resolveWebviewView gets it; records what the extension posts. */
+export class FakeWebviewView {
+	posted: unknown[] = [];
+	html = '';
+	options: { localResourceRoots?: FakeUri[]; enableScripts?: boolean } = {};
+	visible = true;
+	private readonly received = new FakeEventEmitter<unknown>();
+	private readonly disposed = new FakeEventEmitter<void>();
+	readonly webview = {
+		cspSource: 'vscode-resource:',
+		asWebviewUri: (uri: FakeUri) => new FakeUri('vscode-resource', uri.fsPath),
+		postMessage: async (message: unknown) => {
+			this.posted.push(message);
+			return true;
+		},
+		onDidReceiveMessage: this.received.event,
+		get html(): string {
+			return '';
+		},
+	};
+	constructor() {
+		Object.defineProperty(this.webview, 'html', {
+			get: () => this.html,
+			set: (value: string) => (this.html = value),
+		});
+		Object.defineProperty(this.webview, 'options', {
+			get: () => this.options,
+			set: (value: FakeWebviewView['options']) => (this.options = value),
+		});
+	}
+	readonly onDidDispose = this.disposed.event;
+	/** The page sends a message to the extension. */
+	send(message: unknown): void {
+		this.received.fire(message);
+	}
+}
 
 /**
- * Just enough of the `vscode` module for activate() and the commands, recording what the
- * extension shows. Importing this file makes `require('vscode')` return it, so import it
+ * Just enough of the `vscode` module for activate(), the commands and the views, recording what
+ * the extension shows. Importing this file makes `require('vscode')` return it, so import it
  * before the extension's modules; reset() between tests.
  */
 class FakeVscode {
@@ -10,38 +83,148 @@ class FakeVscode {
 	inputBoxAnswer: string | undefined;
 	errorChoice: string | undefined;
 	errors: string[] = [];
+	warnings: string[] = [];
 	executed: unknown[][] = [];
 	output: string[] = [];
 	commands = new Map<string, (...args: unknown[]) => unknown>();
+	viewProviders = new Map<string, { resolveWebviewView(view: FakeWebviewView): void }>();
+	statusItems: { text: string; tooltip: string; visible: boolean }[] = [];
+	workspaceState = new Map<string, unknown>();
+	clipboard = '';
+	workspaceFolders: { uri: FakeUri; name: string; index: number }[] | undefined;
 
 	reset(): void {
 		this.settings = {};
 		this.inputBoxAnswer = undefined;
 		this.errorChoice = undefined;
 		this.errors = [];
+		this.warnings = [];
 		this.executed = [];
 		this.output = [];
 		this.commands = new Map();
+		this.viewProviders = new Map();
+		this.statusItems = [];
+		this.workspaceState = new Map();
+		this.clipboard = '';
+		this.workspaceFolders = undefined;
+	}
+
+	/** An ExtensionContext for activate(). */
+	context(extensionPath: string): {
+		extensionPath: string;
+		extensionUri: FakeUri;
+		subscriptions: { dispose(): void }[];
+		workspaceState: {
+			get<T>(key: string, fallback: T): T;
+			update(key: string, value: unknown): Promise<void>;
+		};
+	} {
+		return {
+			extensionPath,
+			extensionUri: FakeUri.file(extensionPath),
+			subscriptions: [],
+			workspaceState: {
+				get: <T>(key: string, fallback: T) =>
+					(this.workspaceState.get(key) as T | undefined) ?? fallback,
+				update: async (key: string, value: unknown) => {
+					this.workspaceState.set(key, value);
+				},
+			},
+		};
+	}
+
+	/** Resolves a contributed webview view and returns it. */
+	resolveView(id: string): FakeWebviewView {
+		const provider = this.viewProviders.get(id);
+		if (!provider) throw new Error(`no provider for view ${id}`);
+		const view = new FakeWebviewView();
+		provider.resolveWebviewView(view);
+		return view;
 	}
 
 	readonly module = {
+		Uri: FakeUri,
+		EventEmitter: FakeEventEmitter,
+		StatusBarAlignment: { Left: 1, Right: 2 },
+		ProgressLocation: { SourceControl: 1, Window: 10, Notification: 15 },
+		ConfigurationTarget: { Global: 1, Workspace: 2, WorkspaceFolder: 3 },
+		ViewColumn: { One: 1 },
+		CancellationTokenSource: class {
+			private readonly emitter = new FakeEventEmitter<void>();
+			private cancelled = false;
+			readonly token = {
+				isCancellationRequested: false,
+				onCancellationRequested: this.emitter.event,
+			};
+			cancel() {
+				if (this.cancelled) return;
+				this.cancelled = true;
+				this.token.isCancellationRequested = true;
+				this.emitter.fire();
+			}
+			dispose() {
+				this.emitter.dispose();
+			}
+		},
+		env: {
+			clipboard: {
+				writeText: async (text: string) => {
+					this.clipboard = text;
+				},
+			},
+		},
 		workspace: {
-			workspaceFolders: undefined,
+			get workspaceFolders() {
+				return fakeVscode.workspaceFolders;
+			},
+			textDocuments: [],
+			getWorkspaceFolder: () => fakeVscode.workspaceFolders?.[0],
 			getConfiguration: () => ({
 				get: <T>(key: string, fallback: T): T =>
 					(this.settings[key] as T | undefined) ?? fallback,
+				update: async (key: string, value: unknown) => {
+					this.settings[key] = value;
+				},
 			}),
 		},
 		window: {
+			activeTextEditor: undefined,
+			tabGroups: { all: [] },
 			createOutputChannel: () => ({
 				clear: () => this.output.splice(0),
 				appendLine: (line: string) => this.output.push(line),
 				show: () => undefined,
 				dispose: () => undefined,
 			}),
+			createStatusBarItem: () => {
+				const item = {
+					text: '',
+					tooltip: '',
+					visible: false,
+					name: '',
+					command: '',
+					accessibilityInformation: undefined as unknown,
+					show: () => (item.visible = true),
+					dispose: () => (item.visible = false),
+				};
+				this.statusItems.push(item);
+				return item;
+			},
+			registerWebviewViewProvider: (
+				id: string,
+				provider: { resolveWebviewView(view: FakeWebviewView): void },
+			) => {
+				this.viewProviders.set(id, provider);
+				return { dispose: () => this.viewProviders.delete(id) };
+			},
+			setStatusBarMessage: () => ({ dispose: () => undefined }),
 			showErrorMessage: async (message: string) => {
 				this.errors.push(message);
 				return this.errorChoice;
+			},
+			showWarningMessage: async (message: string) => {
+				this.warnings.push(message);
+				return undefined;
 			},
 			showInputBox: async (options: { validateInput(text: string): string | undefined }) => {
 				if (this.inputBoxAnswer !== undefined) {

@@ -18,8 +18,7 @@ interface Manifest {
 const manifest = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as Manifest;
 
 function activated(extensionRoot = ROOT): void {
-	const subscriptions: { dispose(): void }[] = [];
-	activate({ extensionPath: extensionRoot, subscriptions } as never);
+	activate(fake.context(extensionRoot) as never);
 }
 
 function modelFolder(): string {
@@ -39,18 +38,29 @@ describe('activate() with a stand-in vscode module', () => {
 		);
 	});
 
-	it('every setting the code reads is contributed', () => {
-		const source = readFileSync(
-			path.join(ROOT, 'extension/vscode/explainFactorsCommand.ts'),
-			'utf8',
-		);
-		const read = [...source.matchAll(/settings\.get<\w+>\('(\w+)'/g)].map(
-			(m) => `longrope.${m[1]}`,
-		);
+	it('every setting the code reads is contributed, and every contributed one is read', () => {
+		const read = new Set<string>();
+		for (const file of ['explainFactorsCommand.ts', 'settings.ts']) {
+			const source = readFileSync(path.join(ROOT, 'extension/vscode', file), 'utf8');
+			for (const m of source.matchAll(/settings\.get<\w+>\(\s*'([\w.]+)'/g)) {
+				read.add(`longrope.${m[1]}`);
+			}
+		}
 		assert.deepEqual(
-			read.sort(),
+			[...read].sort(),
 			Object.keys(manifest.contributes.configuration.properties).sort(),
 		);
+	});
+
+	it('contributes the chat and diagnostics views, and registers a provider for each', () => {
+		activated();
+		assert.deepEqual([...fake.viewProviders.keys()].sort(), [
+			'longrope.chat',
+			'longrope.diagnostics',
+		]);
+		assert.equal(fake.statusItems.length, 1);
+		assert.ok(fake.statusItems[0].visible);
+		assert.match(fake.statusItems[0].text, /LongRoPE/);
 	});
 
 	it('Explain Context Factor Sets shows the chosen set for the planned length', async () => {

@@ -1,0 +1,491 @@
+/**
+ * The engine process: a Node child of the extension host that owns onnxruntime and the model.
+ * It is started on the first request (activation loads neither), reads the workspace through the
+ * host (the host's reader honours the editor's excludes and unsaved buffers), packs the context,
+ * generates, and streams text and progress back. Cancelling a job stops it between model runs.
+ * Nothing here imports `vscode`.
+ */
+import { createHash } from 'node:crypto';
+import {
+	CancellationError,
+	CancellationTokenSource,
+	type CancellationToken,
+} from '../../engine/cancellation';
+import type { FactorExplanation } from '../../engine/explanation';
+import { buildChatPrompt, type ChatMessage } from '../../engine/generation/chatTemplate';
+import type { ContextBudget } from '../../engine/workspace/budget';
+import { parseCitations, validateCitations } from '../../engine/workspace/citations';
+import { leftOutNote, type ManifestFile } from '../../engine/workspace/manifest';
+import { prepareQuestion, textFromReader } from '../../engine/workspace/questionContext';
+import type { WorkspaceEntry, WorkspaceReader } from '../../engine/workspace/reader';
+import { scanWorkspace, type ScanProgress } from '../../engine/workspace/scan';
+import { summarizeWorkspace, type SummarizeProgress } from '../../engine/workspace/summarize';
+import { MemoryTokenCountCache, TokenCounter } from '../../engine/workspace/tokenCount';
+import { LocalModel, type Conversation, type GenerationStats } from '../../runtime/localModel';
+import type { BudgetInfo, FactorInfo, ManifestRow } from '../../protocol';
+import {
+	isHostToEngine,
+	type EngineJob,
+	type EngineLoadOptions,
+	type EngineToHost,
+	type HostToEngine,
+	type JobResult,
+} from './messages';
+
+function send(message: EngineToHost): void {
+	process.send?.(message);
+}
+
+let model: LocalModel | undefined;
+let modelKey = '';
+let loading: Promise<LocalModel> | undefined;
+let askConversation: Conversation | undefined;
+let counter: TokenCounter | undefined;
+const countCache = new MemoryTokenCountCache();
+const jobs = new Map<string, CancellationTokenSource>();
+
+// ---- The workspace, read through the host ----------------------------------------------------
+
+let nextRid = 1;
+const pendingEntries = new Map<
+	number,
+	(batch: { entries: WorkspaceEntry[]; done: boolean; error?: string }) => void
+>();
+const pendingFiles = new Map<number, (reply: { entry?: WorkspaceEntry; error?: string }) => void>();
+
+class HostReader implements WorkspaceReader {
+	constructor(
+		readonly name: string,
+		private readonly jobId: string,
+	) {}
+
+	async *entries(token?: CancellationToken): AsyncIterable<WorkspaceEntry> {
+		const rid = nextRid++;
+		try {
+			for (;;) {
+				const batch = await new Promise<{
+					entries: WorkspaceEntry[];
+					done: boolean;
+					error?: string;
+				}>((resolve) => {
+					pendingEntries.set(rid, resolve);
+					send({ type: 'readerPull', jobId: this.jobId, rid });
+				});
+				if (batch.error) throw new Error(batch.error);
+				for (const entry of batch.entries) {
+					if (token?.isCancellationRequested) throw new CancellationError();
+					yield entry;
+				}
+				if (batch.done) return;
+			}
+		} finally {
+			pendingEntries.delete(rid);
+		}
+	}
+
+	read(path: string): Promise<WorkspaceEntry> {
+		const rid = nextRid++;
+		return new Promise<WorkspaceEntry>((resolve, reject) => {
+			pendingFiles.set(rid, (reply) => {
+				pendingFiles.delete(rid);
+				if (reply.entry) resolve(reply.entry);
+				else reject(new Error(reply.error ?? `cannot read ${path}`));
+			});
+			send({ type: 'readerRead', jobId: this.jobId, rid, path });
+		});
+	}
+}
+
+// ---- Model ----------------------------------------------------------------------------------
+
+async function load(folder: string, options: EngineLoadOptions): Promise<LocalModel> {
+	const key = JSON.stringify([folder, options]);
+	if (model && modelKey === key) return model;
+	if (loading && modelKey === key) return loading;
+	askConversation?.dispose();
+	askConversation = undefined;
+	counter = undefined;
+	const old = model;
+	model = undefined;
+	await old?.dispose();
+	modelKey = key;
+	loading = LocalModel.load(folder, {
+		intraOpThreads: options.intraOpThreads,
+		prefillChunk: options.prefillChunk,
+		maxKvCacheBytes: options.maxKvCacheBytes,
+	});
+	try {
+		model = await loading;
+		counter = new TokenCounter(
+			model.folder.tokenizer,
+			(text) => createHash('sha256').update(text).digest('hex'),
+			countCache,
+		);
+		return model;
+	} finally {
+		loading = undefined;
+	}
+}
+
+function factorInfo(e: FactorExplanation): FactorInfo {
+	return {
+		set: e.set,
+		method: e.method,
+		reason: e.reason,
+		...(e.warning ? { warning: e.warning } : {}),
+		plannedLength: e.plannedLength,
+		originalWindow: e.originalWindow,
+		setWindow: e.setWindow,
+		maxWindow: e.maxWindow,
+		nHat: e.nHat,
+		attentionFactor: e.attentionFactor,
+		factors: e.pairs.map((p) => p.factor),
+		sets: e.sets.map((s) => ({ name: s.name, maxLength: s.maxLength })),
+	};
+}
+
+export function manifestRows(files: readonly ManifestFile[]): ManifestRow[] {
+	return files.map((f) => ({
+		path: f.path,
+		status: f.status,
+		reason: f.reason,
+		tokens: f.tokens,
+		...(f.fileTokens !== undefined ? { fileTokens: f.fileTokens } : {}),
+		...(f.priority ? { priority: f.priority } : {}),
+		...(f.lines ? { lines: `${f.lines.from}–${f.lines.to} of ${f.lines.of}` } : {}),
+	}));
+}
+
+function budgetInfo(b: ContextBudget): BudgetInfo {
+	return {
+		window: b.window,
+		windowSet: b.windowSet,
+		template: b.template,
+		context: b.context,
+		question: b.question,
+		answer: b.answer,
+		free: b.free,
+		...(b.limit ? { limit: b.limit } : {}),
+	};
+}
+
+// ---- Jobs -----------------------------------------------------------------------------------
+
+interface Generated {
+	readonly text: string;
+	readonly stats: GenerationStats;
+}
+
+/** One model call, streamed to the host; `reset` starts a new text (map-reduce calls). */
+async function generate(
+	id: string,
+	m: LocalModel,
+	conversation: Conversation,
+	messages: readonly ChatMessage[],
+	job: EngineJob,
+	token: CancellationToken,
+	reset: boolean,
+): Promise<Generated> {
+	const prompt = buildChatPrompt(m.folder.tokenizer, messages);
+	const stream = conversation.generate(
+		{
+			prompt: prompt.ids,
+			maxNewTokens: job.answerTokens,
+			sampling: job.sampling,
+			stopIds: prompt.stopIds,
+			stopStrings: ['<|end|>', '<|user|>', '<|system|>'],
+			override: job.override,
+		},
+		token,
+		{
+			onPlan: (plan) =>
+				send({
+					type: 'plan',
+					id,
+					factors: factorInfo(conversation.rope.explain()),
+					...(plan.cacheRebuilt ? { cacheRebuilt: plan.cacheRebuilt } : {}),
+					kv: { plannedBytes: plan.plannedKvBytes, capBytes: m.options.maxKvCacheBytes },
+				}),
+			onPrefill: (p) =>
+				send({
+					type: 'progress',
+					id,
+					progress: {
+						phase: 'prefill',
+						done: p.done,
+						total: p.total,
+						etaSeconds: p.etaSeconds,
+						tokensPerSecond: p.tokensPerSecond,
+					},
+				}),
+		},
+	);
+	let text = '';
+	let pieces = 0;
+	let first = true;
+	for (;;) {
+		const next = await stream.next();
+		if (next.done) return { text, stats: next.value };
+		text += next.value;
+		send({ type: 'delta', id, text: next.value, ...(reset && first ? { reset: true } : {}) });
+		first = false;
+		if (pieces++ % 8 === 0)
+			send({
+				type: 'progress',
+				id,
+				progress: { phase: 'generating', done: pieces, total: job.answerTokens },
+			});
+	}
+}
+
+function resultOf(
+	text: string,
+	stats: GenerationStats,
+	m: LocalModel,
+	window: number,
+	notes: (string | undefined)[],
+): JobResult {
+	const note = notes.filter(Boolean).join(' ');
+	return {
+		text,
+		...(note ? { note } : {}),
+		speed: {
+			promptTokens: stats.plan.promptTokens,
+			reusedTokens: stats.plan.reusedTokens,
+			newTokens: stats.newTokens,
+			timeToFirstTokenMs: stats.timeToFirstTokenMs,
+			prefillTokensPerSecond: stats.prefillTokensPerSecond,
+			decodeTokensPerSecond: stats.decodeTokensPerSecond,
+			stopReason: stats.stopReason,
+		},
+		kv: {
+			plannedBytes: stats.plan.plannedKvBytes,
+			usedBytes: stats.kvBytes,
+			capBytes: m.options.maxKvCacheBytes,
+		},
+		set: stats.plan.set,
+		plannedLength: stats.plan.plannedLength,
+		window,
+	};
+}
+
+function citationNote(text: string, files: readonly ManifestFile[]): string | undefined {
+	const { dropped } = validateCitations(parseCitations(text), files);
+	if (dropped.length === 0) return undefined;
+	return `${dropped.length} citation${dropped.length === 1 ? '' : 's'} point${dropped.length === 1 ? 's' : ''} outside what the model was shown (${dropped
+		.slice(0, 3)
+		.map((d) => d.text)
+		.join(', ')}${dropped.length > 3 ? ', …' : ''}).`;
+}
+
+async function runJob(id: string, job: EngineJob, token: CancellationToken): Promise<JobResult> {
+	const m = model;
+	const count = counter;
+	if (!m || !count) throw new Error('no model is loaded');
+	const reader = new HostReader(job.workspaceName, id);
+	const kvCap = Math.floor(m.options.maxKvCacheBytes / m.kvBytesPerToken);
+	const cap = job.maxContextTokens > 0 ? Math.min(job.maxContextTokens, kvCap) : kvCap;
+	const limits = {
+		maxTokens: cap,
+		maxTokensReason:
+			cap === kvCap
+				? 'the KV-cache memory cap (longrope.maxKvCacheMB)'
+				: 'the context cap (longrope.maxContextTokens)',
+	};
+	const onScanProgress = (p: ScanProgress) =>
+		send({
+			type: 'progress',
+			id,
+			progress: {
+				phase: 'scanning',
+				done: p.files + p.skipped,
+				total: 0,
+				detail: `${p.files} files, ${p.tokens} tokens${p.path ? `: ${p.path}` : ''}`,
+			},
+		});
+
+	if (job.kind === 'ask') {
+		const packed = await prepareQuestion({
+			reader,
+			counter: count,
+			rope: m.folder.rope,
+			question: job.question,
+			answerTokens: job.answerTokens,
+			focus: job.focus,
+			override: job.override,
+			...limits,
+			token,
+			onScanProgress,
+		});
+		const left = leftOutNote(packed.manifest);
+		send({
+			type: 'manifest',
+			id,
+			budget: budgetInfo(packed.manifest.budget),
+			files: manifestRows(packed.manifest.files),
+			...(left ? { note: left } : {}),
+		});
+		askConversation ??= m.createConversation();
+		const { text, stats } = await generate(
+			id,
+			m,
+			askConversation,
+			packed.messages,
+			job,
+			token,
+			false,
+		);
+		return resultOf(text, stats, m, packed.manifest.budget.window, [
+			left,
+			citationNote(text, packed.manifest.files),
+		]);
+	}
+
+	const scan = await scanWorkspace(reader, {
+		counter: count,
+		token,
+		progressEvery: 25,
+		onProgress: onScanProgress,
+	});
+	send({
+		type: 'progress',
+		id,
+		progress: { phase: 'packing', done: 0, total: scan.files.length },
+	});
+	let last: GenerationStats | undefined;
+	let calls = 0;
+	const result = await summarizeWorkspace({
+		scan,
+		counter: count,
+		rope: m.folder.rope,
+		scope: job.scope,
+		answerTokens: job.answerTokens,
+		readText: textFromReader(reader),
+		focus: job.focus,
+		override: job.override,
+		...limits,
+		token,
+		onProgress: (p: SummarizeProgress) =>
+			send({
+				type: 'progress',
+				id,
+				progress: { phase: 'packing', done: p.done, total: p.total, detail: p.message },
+			}),
+		complete: async (messages, callToken) => {
+			const conversation = m.createConversation();
+			try {
+				const generated = await generate(
+					id,
+					m,
+					conversation,
+					messages,
+					job,
+					callToken ?? token,
+					calls++ > 0,
+				);
+				last = generated.stats;
+				return generated.text;
+			} finally {
+				conversation.dispose();
+			}
+		},
+	});
+	const budget = result.manifest?.budget ?? result.budget;
+	const left = result.manifest ? leftOutNote(result.manifest) : undefined;
+	send({
+		type: 'manifest',
+		id,
+		budget: budgetInfo(budget),
+		files: manifestRows(result.files),
+		...(left ? { note: left } : {}),
+	});
+	if (!last) throw new Error('nothing to summarize: no readable text file in scope');
+	const mapReduce =
+		result.mode === 'map-reduce'
+			? `Summarized in ${result.parts} parts and ${result.levels} combining round${result.levels === 1 ? '' : 's'} (${result.calls} model calls): the scope is larger than the longest window.`
+			: undefined;
+	return resultOf(result.summary, last, m, budget.window, [
+		mapReduce,
+		left,
+		citationNote(result.summary, result.files),
+	]);
+}
+
+async function handle(message: HostToEngine): Promise<void> {
+	switch (message.type) {
+		case 'load':
+			try {
+				const started = performance.now();
+				const loaded = await load(message.folder, message.options);
+				const rope = loaded.folder.rope;
+				send({
+					type: 'loaded',
+					id: message.id,
+					model: {
+						folder: loaded.folder.folder,
+						name: loaded.folder.folder.split(/[\\/]/).filter(Boolean).pop() ?? 'model',
+						kvBytesPerToken: loaded.kvBytesPerToken,
+						originalWindow: rope.geometry.originalWindow,
+						maxWindow: rope.geometry.maxWindow,
+						sets: rope.sets.map((s) => ({ name: s.name, maxLength: s.maxLength })),
+						loadMs: performance.now() - started,
+					},
+				});
+			} catch (err) {
+				send({
+					type: 'failed',
+					id: message.id,
+					message: (err as Error).message,
+					cancelled: false,
+				});
+			}
+			return;
+		case 'job': {
+			const source = new CancellationTokenSource();
+			jobs.set(message.id, source);
+			try {
+				const result = await runJob(message.id, message.job, source.token);
+				send({ type: 'done', id: message.id, result });
+			} catch (err) {
+				const cancelled =
+					err instanceof CancellationError || source.token.isCancellationRequested;
+				send({
+					type: 'failed',
+					id: message.id,
+					message: cancelled ? 'Stopped' : (err as Error).message,
+					cancelled,
+				});
+			} finally {
+				jobs.delete(message.id);
+				source.dispose();
+			}
+			return;
+		}
+		case 'cancel':
+			jobs.get(message.id)?.cancel();
+			return;
+		case 'resetChat':
+			askConversation?.reset();
+			return;
+		case 'readerEntries':
+			pendingEntries.get(message.rid)?.(message);
+			return;
+		case 'readerFile':
+			pendingFiles.get(message.rid)?.(message);
+			return;
+		default: {
+			const never: never = message;
+			send({ type: 'log', message: `unknown message ${JSON.stringify(never)}` });
+		}
+	}
+}
+
+process.on('message', (message: unknown) => {
+	if (!isHostToEngine(message)) {
+		send({ type: 'log', message: `dropped a malformed message: ${JSON.stringify(message)}` });
+		return;
+	}
+	void handle(message);
+});
+process.on('disconnect', () => process.exit(0));
+send({ type: 'started', pid: process.pid });

@@ -1,0 +1,149 @@
+import type { SamplingOptions } from '../engine/generation/sampling';
+
+/** What the extension reads from `longrope.*`, checked, with defaults where a value is unusable. */
+export interface Settings {
+	readonly modelPath: string;
+	readonly factorSet: string;
+	readonly answerTokens: number;
+	/** 0: the factor set's window. */
+	readonly maxContextTokens: number;
+	readonly maxKvCacheBytes: number;
+	/** onnxruntime intra-op threads; 0: one per core. */
+	readonly threads: number;
+	readonly sampling: SamplingOptions;
+}
+
+export const DEFAULTS = {
+	answerTokens: 160,
+	maxContextTokens: 0,
+	maxKvCacheMB: 1024,
+	threads: 0,
+	temperature: 0,
+	topP: 1,
+	topK: 0,
+	repetitionPenalty: 1.1,
+} as const;
+
+/** The one method of vscode.WorkspaceConfiguration this module needs. */
+export interface SettingsSource {
+	get<T>(key: string, fallback: T): T;
+}
+
+export interface CheckedSettings {
+	readonly settings: Settings;
+	/** For people: each value that was refused and what is used instead. */
+	readonly problems: string[];
+}
+
+/**
+ * Reads and checks the settings. A value of the wrong type or out of range is replaced by its
+ * default and named in `problems`, so that one typo in settings.json does not stop the
+ * extension; the editor also underlines it, from the schema in package.json.
+ */
+export function readSettings(settings: SettingsSource): CheckedSettings {
+	const problems: string[] = [];
+	const integer = (key: string, value: unknown, fallback: number, min: number, max: number) => {
+		if (typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max) {
+			return value;
+		}
+		problems.push(
+			`longrope.${key} must be a whole number from ${min} to ${max}, not ${JSON.stringify(value)}; using ${fallback}`,
+		);
+		return fallback;
+	};
+	const real = (
+		key: string,
+		value: unknown,
+		fallback: number,
+		ok: (x: number) => boolean,
+		range: string,
+	) => {
+		if (typeof value === 'number' && Number.isFinite(value) && ok(value)) return value;
+		problems.push(
+			`longrope.${key} must be a number ${range}, not ${JSON.stringify(value)}; using ${fallback}`,
+		);
+		return fallback;
+	};
+	const text = (key: string, value: unknown, fallback: string) => {
+		if (typeof value === 'string') return value.trim();
+		problems.push(`longrope.${key} must be a string, not ${JSON.stringify(value)}`);
+		return fallback;
+	};
+
+	const modelPath = text('modelPath', settings.get<string>('modelPath', ''), '');
+	const factorSet =
+		text('factorSet', settings.get<string>('factorSet', 'auto'), 'auto') || 'auto';
+	const answerTokens = integer(
+		'answerTokens',
+		settings.get<number>('answerTokens', DEFAULTS.answerTokens),
+		DEFAULTS.answerTokens,
+		1,
+		32768,
+	);
+	const maxContextTokens = integer(
+		'maxContextTokens',
+		settings.get<number>('maxContextTokens', DEFAULTS.maxContextTokens),
+		DEFAULTS.maxContextTokens,
+		0,
+		10_000_000,
+	);
+	if (maxContextTokens > 0 && maxContextTokens <= answerTokens) {
+		problems.push(
+			`longrope.maxContextTokens (${maxContextTokens}) leaves no room for a prompt with an answer budget of ${answerTokens} (longrope.answerTokens)`,
+		);
+	}
+	const maxKvCacheMB = integer(
+		'maxKvCacheMB',
+		settings.get<number>('maxKvCacheMB', DEFAULTS.maxKvCacheMB),
+		DEFAULTS.maxKvCacheMB,
+		16,
+		1024 * 1024,
+	);
+	const threads = integer(
+		'threads',
+		settings.get<number>('threads', DEFAULTS.threads),
+		DEFAULTS.threads,
+		0,
+		256,
+	);
+	const temperature = real(
+		'sampling.temperature',
+		settings.get<number>('sampling.temperature', DEFAULTS.temperature),
+		DEFAULTS.temperature,
+		(x) => x >= 0 && x <= 5,
+		'from 0 to 5',
+	);
+	const topP = real(
+		'sampling.topP',
+		settings.get<number>('sampling.topP', DEFAULTS.topP),
+		DEFAULTS.topP,
+		(x) => x > 0 && x <= 1,
+		'above 0 and at most 1',
+	);
+	const topK = integer(
+		'sampling.topK',
+		settings.get<number>('sampling.topK', DEFAULTS.topK),
+		DEFAULTS.topK,
+		0,
+		1_000_000,
+	);
+	const repetitionPenalty = real(
+		'sampling.repetitionPenalty',
+		settings.get<number>('sampling.repetitionPenalty', DEFAULTS.repetitionPenalty),
+		DEFAULTS.repetitionPenalty,
+		(x) => x >= 1 && x <= 3,
+		'from 1 to 3',
+	);
+	return {
+		settings: {
+			modelPath,
+			factorSet,
+			answerTokens,
+			maxContextTokens,
+			maxKvCacheBytes: maxKvCacheMB * 1024 * 1024,
+			threads,
+			sampling: { temperature, topP, topK, repetitionPenalty },
+		},
+		problems,
+	};
+}
