@@ -14,7 +14,8 @@ export interface FactorChoice {
 /**
  * Picks the factor set for a request from its planned length (prompt + answer budget),
  * before prefill: keys enter the KV cache already rotated, so the set must be right from
- * the first token. Auto picks the smallest window that covers the plan; an exact set name
+ * the first token. Auto picks the smallest window that covers the plan (the later-listed set
+ * on a tie); an exact set name
  * wins over the `short`/`long` keywords, so Phi-3's sets named short and long mean what
  * they say.
  */
@@ -25,9 +26,15 @@ export function chooseFactorSet(
 ): FactorChoice {
 	requirePositiveInteger('plannedLength', plannedLength);
 	if (sets.length === 0) throw new RopeInputError('sets', sets, 'at least one factor set');
-	const byWindow = [...sets].sort((a, b) => a.maxLength - b.maxLength);
-	const largest = byWindow[byWindow.length - 1];
-	if (override !== 'auto') return overridden(sets, byWindow, plannedLength, override);
+	// On equal windows the set listed later wins: longrope.json's sets come after config.json's,
+	// so a searched set (e.g. the short-window recovery set) replaces the config's for its window.
+	const byWindow = sets
+		.map((set, index) => ({ set, index }))
+		.sort((a, b) => a.set.maxLength - b.set.maxLength || b.index - a.index)
+		.map((entry) => entry.set);
+	const widest = byWindow[byWindow.length - 1].maxLength;
+	const largest = byWindow.find((set) => set.maxLength === widest) ?? byWindow[0];
+	if (override !== 'auto') return overridden(sets, byWindow, largest, plannedLength, override);
 
 	const fit = byWindow.find((set) => set.maxLength >= plannedLength);
 	if (!fit) {
@@ -47,13 +54,14 @@ export function chooseFactorSet(
 function overridden(
 	sets: readonly FactorSet[],
 	byWindow: readonly FactorSet[],
+	largest: FactorSet,
 	plannedLength: number,
 	override: FactorOverride,
 ): FactorChoice {
 	const set =
 		sets.find((s) => s.name === override) ??
 		(override === 'short' ? byWindow[0] : undefined) ??
-		(override === 'long' ? byWindow[byWindow.length - 1] : undefined);
+		(override === 'long' ? largest : undefined);
 	if (!set) {
 		const names = sets.map((s) => s.name).join(', ');
 		throw new RopeInputError(

@@ -105,7 +105,8 @@ function defaultSet(geometry: RotaryGeometry, source: string): FactorSet {
 	return {
 		name: 'default',
 		method: 'none',
-		maxLength: geometry.maxWindow,
+		// Unscaled RoPE covers the trained window; longer claims come from factor sets.
+		maxLength: geometry.originalWindow,
 		scale: 1,
 		source: `${source} (no rope_scaling)`,
 		factors: new Array<number>(geometry.rotaryDim / 2).fill(1),

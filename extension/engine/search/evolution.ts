@@ -305,7 +305,8 @@ export async function runSearch(
 	const stageCost = (k: number): number => {
 		const length = options.stages[k].length;
 		const first = options.stages[0].length;
-		return length && first ? length / first : 1;
+		// Measured on the bundled model: twice the tokens cost about 2.8× (attention grows too).
+		return length && first ? (length / first) ** 1.5 : 1;
 	};
 	const remainingCost = (k: number, completedRounds: number): number => {
 		const perRound = params.mutations + params.crossovers;
