@@ -1,4 +1,6 @@
 import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { buildSync } from 'esbuild';
 import { copyFileSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -115,5 +117,62 @@ describe('activate() with a stand-in vscode module', () => {
 		activated();
 		await fake.commands.get('longrope.explainFactors')?.();
 		assert.deepEqual([fake.errors, fake.output], [[], []]);
+	});
+});
+
+describe('activation cost (the built bundle, in a fresh Node process)', () => {
+	it('loads neither onnxruntime nor the model, and takes well under 30 ms', function () {
+		this.timeout(60000);
+		const script = `
+			const { fakeVscode } = require(process.argv[1]);
+			const t0 = performance.now();
+			const extension = require('./dist/extension.js');
+			const t1 = performance.now();
+			const context = fakeVscode.context(process.cwd());
+			const { activationMs } = extension.activate(context);
+			const t2 = performance.now();
+			const loaded = Object.keys(require.cache);
+			process.stdout.write(JSON.stringify({
+				requireMs: t1 - t0,
+				activateMs: t2 - t1,
+				reportedMs: activationMs,
+				onnxruntime: loaded.some((k) => k.includes('onnxruntime')),
+				tokenizers: loaded.some((k) => k.includes('tokenizers')),
+			}));
+			context.subscriptions.forEach((d) => d.dispose());
+		`;
+		// The stand-in vscode, bundled, so that nothing transpiles on the clock.
+		const fakeBundle = path.join(
+			mkdtempSync(path.join(tmpdir(), 'longrope-fake-')),
+			'vscode.js',
+		);
+		buildSync({
+			entryPoints: [path.join(ROOT, 'test/unit/helpers/fakeVscode.ts')],
+			bundle: true,
+			platform: 'node',
+			format: 'cjs',
+			outfile: fakeBundle,
+			logLevel: 'silent',
+		});
+		const result = spawnSync(process.execPath, ['-e', script, fakeBundle], {
+			cwd: ROOT,
+			encoding: 'utf8',
+		});
+		assert.equal(result.status, 0, result.stderr);
+		const measured = JSON.parse(result.stdout) as {
+			requireMs: number;
+			activateMs: number;
+			onnxruntime: boolean;
+			tokenizers: boolean;
+		};
+		assert.equal(measured.onnxruntime, false, 'activation must not load onnxruntime');
+		assert.equal(measured.tokenizers, false, 'activation must not load the tokenizer');
+		assert.ok(
+			measured.requireMs + measured.activateMs < 30,
+			`activation took ${JSON.stringify(measured)}`,
+		);
+		console.log(
+			`      activation: require ${measured.requireMs.toFixed(1)} ms + activate() ${measured.activateMs.toFixed(1)} ms`,
+		);
 	});
 });

@@ -1,0 +1,173 @@
+import * as assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { buildSync } from 'esbuild';
+import { CancellationTokenSource } from '../../../extension/engine/cancellation';
+import { NodeWorkspaceReader } from '../../../extension/runtime/nodeWorkspaceReader';
+import { findModelFolder } from '../../../extension/runtime/modelFolder';
+import { EngineClient, JobError } from '../../../extension/vscode/engine/engineClient';
+import type { EngineJob } from '../../../extension/vscode/engine/messages';
+import { ScopedWorkspaceReader, underFolder } from '../../../extension/vscode/workspaceReader';
+
+const ROOT = path.resolve(__dirname, '../../..');
+
+/** The bundled model (or LONGROPE_TEST_MODEL). */
+const MODEL = process.env.LONGROPE_TEST_MODEL ?? findModelFolder('', undefined, ROOT);
+
+function workspace(): string {
+	const root = mkdtempSync(path.join(tmpdir(), 'longrope-engine-ws-'));
+	mkdirSync(path.join(root, 'src'));
+	writeFileSync(
+		path.join(root, 'src', 'math.ts'),
+		'export function add(a: number, b: number): number {\n\treturn a + b;\n}\n',
+	);
+	writeFileSync(path.join(root, 'README.md'), '# Demo\n\nA small project that adds numbers.\n');
+	writeFileSync(path.join(root, '.gitignore'), 'secret.txt\n');
+	writeFileSync(path.join(root, 'secret.txt'), 'do not read me\n');
+	return root;
+}
+
+const job = (extra: Partial<EngineJob> & Pick<EngineJob, 'kind'>): EngineJob =>
+	({
+		answerTokens: 24,
+		override: 'auto',
+		sampling: {},
+		maxContextTokens: 0,
+		workspaceName: 'demo',
+		...extra,
+	}) as EngineJob;
+
+describe('engine process (the model off the extension host)', function () {
+	this.timeout(120000);
+	let enginePath = '';
+	let client: EngineClient;
+	const log: string[] = [];
+
+	before(function () {
+		if (!MODEL) {
+			console.log('      (no bundled model under models/: the engine tests need one)');
+			this.skip();
+		}
+		// Inside the repository, so that onnxruntime-node resolves from node_modules.
+		enginePath = path.join(ROOT, 'node_modules/.cache/longrope-test/engine.js');
+		buildSync({
+			entryPoints: [path.join(ROOT, 'extension/vscode/engine/engineProcess.ts')],
+			bundle: true,
+			platform: 'node',
+			format: 'cjs',
+			target: 'node20',
+			outfile: enginePath,
+			external: ['onnxruntime-node'],
+			logLevel: 'silent',
+		});
+		client = new EngineClient(enginePath, (line) => log.push(line));
+	});
+
+	after(() => client?.dispose());
+
+	const load = () =>
+		client.load(MODEL as string, { intraOpThreads: 1, maxKvCacheBytes: 1 << 28 });
+
+	it('loads the model in a child process and answers from the workspace, streaming', async () => {
+		const info = await load();
+		assert.equal(info.folder, MODEL);
+		assert.ok(info.kvBytesPerToken > 0);
+		const deltas: string[] = [];
+		const phases = new Set<string>();
+		let files: string[] = [];
+		let set = '';
+		const source = new CancellationTokenSource();
+		const lags: number[] = [];
+		let last = performance.now();
+		const timer = setInterval(() => {
+			const now = performance.now();
+			lags.push(now - last);
+			last = now;
+		}, 5);
+		const result = await client.run(
+			job({ kind: 'ask', question: 'What does add do?' }),
+			new NodeWorkspaceReader(workspace()),
+			{
+				onDelta: (d) => deltas.push(d),
+				onProgress: (p) => phases.add(p.phase),
+				onManifest: (m) => (files = m.files.map((f) => f.path)),
+				onPlan: (p) => (set = p.factors.set),
+			},
+			source.token,
+		);
+		clearInterval(timer);
+		assert.equal(result.text, deltas.join(''));
+		assert.ok(result.speed.newTokens > 0);
+		assert.ok(result.speed.prefillTokensPerSecond > 0);
+		assert.equal(result.set, set);
+		assert.ok(result.plannedLength <= result.window);
+		assert.deepEqual(files.sort(), ['.gitignore', 'README.md', 'src/math.ts']);
+		assert.ok(phases.has('scanning') && phases.has('prefill'), [...phases].join());
+		// The host's event loop kept turning while the model ran.
+		assert.ok(Math.max(...lags) < 250, `event loop stalled ${Math.max(...lags).toFixed(0)} ms`);
+	});
+
+	it('stops a generation midway, and the next request still works', async () => {
+		await load();
+		const source = new CancellationTokenSource();
+		let deltas = 0;
+		await assert.rejects(
+			client.run(
+				job({ kind: 'ask', question: 'Explain the project.', answerTokens: 120 }),
+				new NodeWorkspaceReader(workspace()),
+				{
+					onDelta: () => {
+						deltas++;
+						source.cancel();
+					},
+				},
+				source.token,
+			),
+			(err: unknown) => err instanceof JobError && err.cancelled,
+		);
+		assert.ok(deltas >= 1 && deltas < 20, `${deltas} pieces after the stop`);
+		const again = await client.run(
+			job({ kind: 'summarize', scope: { kind: 'file', path: 'src/math.ts' } }),
+			new ScopedWorkspaceReader(new NodeWorkspaceReader(workspace()), {
+				include: underFolder('src'),
+			}),
+			{},
+			new CancellationTokenSource().token,
+		);
+		assert.ok(again.speed.promptTokens > 0);
+	});
+
+	it('serves unsaved editor text instead of the disk', async () => {
+		await load();
+		let files: { path: string; fileTokens?: number }[] = [];
+		const root = workspace();
+		await client.run(
+			job({ kind: 'summarize', scope: { kind: 'file', path: 'README.md' } }),
+			new ScopedWorkspaceReader(new NodeWorkspaceReader(root), {
+				include: (p) => p === 'README.md',
+				overlay: (p) =>
+					p === 'README.md' ? `# Demo\n${'More text. '.repeat(40)}\n` : undefined,
+			}),
+			{ onManifest: (m) => (files = m.files) },
+			new CancellationTokenSource().token,
+		);
+		assert.equal(files.length, 1);
+		assert.ok((files[0].fileTokens ?? 0) > 40, JSON.stringify(files));
+	});
+
+	it('a crashed engine rejects what was pending, and the next request starts a new one', async () => {
+		await load();
+		const source = new CancellationTokenSource();
+		const running = client.run(
+			job({ kind: 'ask', question: 'What is this?', answerTokens: 120 }),
+			new NodeWorkspaceReader(workspace()),
+			{ onProgress: () => client.kill() },
+			source.token,
+		);
+		await assert.rejects(running, /engine process exited/);
+		const info = await load();
+		assert.equal(info.folder, MODEL);
+		assert.ok(log.some((l) => /exited/.test(l)));
+	});
+});
