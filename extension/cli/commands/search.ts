@@ -49,6 +49,7 @@ export interface SearchJob {
 	readonly stateFile: string;
 	readonly resume: boolean;
 	readonly io: CliIo;
+	readonly command?: string;
 	readonly token?: CancellationTokenSource['token'];
 }
 
@@ -128,6 +129,7 @@ export async function runSearchJob(job: SearchJob): Promise<FactorSearchOutcome>
 			fitnessAt,
 			baselines,
 			model: job.model,
+			command: job.command,
 		},
 		{
 			token: job.token,
@@ -275,6 +277,7 @@ export const searchCommand: CliCommand = {
 				stateFile,
 				resume: resumeFile !== undefined,
 				io,
+				command: commandLine(args),
 				token: source.token,
 			});
 			const merged = mergeFactorSet(out, outcome.set, model.folder.rope.geometry);
@@ -308,6 +311,17 @@ export const searchCommand: CliCommand = {
 		}
 	},
 };
+
+/** The flags as given (paths relative to the working directory), for the provenance. */
+function commandLine(args: Parameters<CliCommand['run']>[0]): string {
+	const parts = ['longrope search'];
+	for (const [name, value] of args.flags) {
+		if (name === 'json') continue;
+		parts.push(value === true ? `--${name}` : `--${name} ${value}`);
+		if (name === 'text') parts.push(...args.positionals);
+	}
+	return parts.join(' ');
+}
 
 /** The `search --json` document. */
 export function searchJson(

@@ -58,6 +58,8 @@ export interface FactorSearchRequest {
 	/** The hand-made methods' perplexity at the target, each with its own attention factor. */
 	readonly baselines?: (length: number) => Promise<Record<string, number>>;
 	readonly model?: string;
+	/** The command line that ran the search, for the record. */
+	readonly command?: string;
 }
 
 export interface FactorSearchControl {
@@ -204,6 +206,7 @@ export async function searchFactorSet(
 			computeSeconds: Math.round(result.computeSeconds * 10) / 10,
 			elapsedSeconds: Math.round(result.elapsedSeconds * 10) / 10,
 			finishedAt: (control.date?.() ?? new Date()).toISOString(),
+			...(request.command ? { command: request.command } : {}),
 		},
 	};
 	return { set, result, baselines };
