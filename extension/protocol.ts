@@ -24,6 +24,14 @@ export interface ChatTurn {
 	readonly outcome?: 'done' | 'stopped' | 'error';
 	/** Assistant turns: a note under the answer (what was left out of the context, errors). */
 	readonly note?: string;
+	/** Assistant turns: the files (and lines) the model was shown. */
+	readonly sources?: readonly SourceRef[];
+}
+
+export interface SourceRef {
+	readonly path: string;
+	readonly from: number;
+	readonly to: number;
 }
 
 /** The state the status bar and the chat's header show. */
@@ -145,6 +153,7 @@ export type HostToWebview =
 			outcome: 'done' | 'stopped' | 'error';
 			text: string;
 			note?: string;
+			sources?: readonly SourceRef[];
 	  }
 	| { type: 'history'; history: readonly ChatTurn[] }
 	| { type: 'diagnostics'; diagnostics: Diagnostics }
@@ -183,12 +192,19 @@ const requestId: Check = (v) => typeof v === 'string' && /^[\w-]{1,64}$/.test(v)
 const viewKind = oneOf('chat', 'diagnostics');
 const outcome = oneOf('done', 'stopped', 'error');
 
+const sourceRef = shape({
+	path: (v) => typeof v === 'string' && v.length > 0 && v.length <= 4096,
+	from: nonNegInt,
+	to: nonNegInt,
+});
+
 const chatTurn = shape({
 	id: requestId,
 	role: oneOf('user', 'assistant'),
 	text: str,
 	outcome: optional(outcome),
 	note: optional(str),
+	sources: optional(arrayOf(sourceRef, 10_000)),
 });
 
 const engineStatus = shape({
@@ -298,7 +314,13 @@ const HOST_TO_WEBVIEW: { [K in HostToWebview['type']]: Check } = {
 	turnStart: shape({ requestId, user: chatTurn, assistantId: requestId }),
 	progress: shape({ requestId, progress: progressInfo }),
 	delta: shape({ requestId, text: str, reset: optional((v) => typeof v === 'boolean') }),
-	turnEnd: shape({ requestId, outcome, text: str, note: optional(str) }),
+	turnEnd: shape({
+		requestId,
+		outcome,
+		text: str,
+		note: optional(str),
+		sources: optional(arrayOf(sourceRef, 10_000)),
+	}),
 	history: shape({ history: arrayOf(chatTurn) }),
 	diagnostics: shape({ diagnostics }),
 	error: shape({ requestId: optional(requestId), message: str }),

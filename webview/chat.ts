@@ -1,5 +1,6 @@
 import type {
 	ChatTurn,
+	SourceRef,
 	EngineStatus,
 	HostToWebview,
 	ProgressInfo,
@@ -197,6 +198,7 @@ export class ChatView {
 						text: message.text,
 						outcome: message.outcome,
 						note: message.note,
+						sources: message.sources,
 					});
 					view.element.removeAttribute('aria-busy');
 				}
@@ -294,6 +296,8 @@ export class ChatView {
 			this.renderer.render(view.body, turn.text || (turn.outcome ? '' : '…'));
 		}
 		view.element.querySelector('.note')?.remove();
+		view.element.querySelector('.sources')?.remove();
+		if (turn.sources && turn.sources.length > 0) view.element.append(sourceList(turn.sources));
 		view.element.classList.toggle('stopped', turn.outcome === 'stopped');
 		view.element.classList.toggle('failed', turn.outcome === 'error');
 		const note =
@@ -358,4 +362,35 @@ export class ChatView {
 	private showError(message: string): void {
 		this.log.append(h('p', { class: 'error', role: 'alert' }, icon('error'), ` ${message}`));
 	}
+}
+
+/** The files the model was shown, each a link to its first line. */
+function sourceList(sources: readonly SourceRef[]): HTMLElement {
+	const shown = sources.slice(0, 50);
+	return h(
+		'details',
+		{ class: 'sources' },
+		h('summary', {}, `Context: ${sources.length} file${sources.length === 1 ? '' : 's'}`),
+		h(
+			'ul',
+			{},
+			...shown.map((s) =>
+				h(
+					'li',
+					{},
+					h(
+						'a',
+						{
+							href: '#',
+							class: 'citation',
+							'data-path': s.path,
+							'data-line': String(Math.max(1, s.from)),
+							title: `Open ${s.path} at line ${Math.max(1, s.from)}`,
+						},
+						`${s.path}:${s.from}${s.to > s.from ? `-${s.to}` : ''}`,
+					),
+				),
+			),
+		),
+	);
 }

@@ -351,6 +351,7 @@ export class Assistant implements vscode.Disposable {
 		this.broadcast({ type: 'turnStart', requestId, user, assistantId });
 		let text = '';
 		let note: string | undefined;
+		let sources: ChatTurn['sources'];
 		let outcome: ChatTurn['outcome'] = 'done';
 		const started = performance.now();
 		try {
@@ -407,6 +408,7 @@ export class Assistant implements vscode.Disposable {
 					);
 					text = result.text;
 					note = result.note;
+					sources = result.sources;
 					this.setDiagnostics({ speed: result.speed, kv: result.kv });
 					this.setStatus({
 						state: 'idle',
@@ -444,6 +446,7 @@ export class Assistant implements vscode.Disposable {
 				text,
 				outcome,
 				...(note ? { note } : {}),
+				...(sources && sources.length > 0 ? { sources } : {}),
 			};
 			await this.saveHistory([...history, answer]);
 			this.broadcast({
@@ -452,6 +455,7 @@ export class Assistant implements vscode.Disposable {
 				outcome,
 				text,
 				...(note ? { note } : {}),
+				...(sources && sources.length > 0 ? { sources } : {}),
 			});
 		}
 	}

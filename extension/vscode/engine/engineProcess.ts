@@ -22,7 +22,7 @@ import { scanWorkspace, type ScanProgress } from '../../engine/workspace/scan';
 import { summarizeWorkspace, type SummarizeProgress } from '../../engine/workspace/summarize';
 import { MemoryTokenCountCache, TokenCounter } from '../../engine/workspace/tokenCount';
 import { LocalModel, type Conversation, type GenerationStats } from '../../runtime/localModel';
-import type { BudgetInfo, FactorInfo, ManifestRow } from '../../protocol';
+import type { BudgetInfo, FactorInfo, ManifestRow, SourceRef } from '../../protocol';
 import {
 	isHostToEngine,
 	type EngineJob,
@@ -238,17 +238,26 @@ async function generate(
 	}
 }
 
+/** The files the model saw, with their lines, in the manifest's order. */
+export function sourcesOf(files: readonly ManifestFile[]): SourceRef[] {
+	return files
+		.filter((f) => (f.status === 'included' || f.status === 'truncated') && f.lines)
+		.map((f) => ({ path: f.path, from: f.lines?.from ?? 1, to: f.lines?.to ?? 1 }));
+}
+
 function resultOf(
 	text: string,
 	stats: GenerationStats,
 	m: LocalModel,
 	window: number,
 	notes: (string | undefined)[],
+	files: readonly ManifestFile[],
 ): JobResult {
 	const note = notes.filter(Boolean).join(' ');
 	return {
 		text,
 		...(note ? { note } : {}),
+		sources: sourcesOf(files),
 		speed: {
 			promptTokens: stats.plan.promptTokens,
 			reusedTokens: stats.plan.reusedTokens,
@@ -335,10 +344,14 @@ async function runJob(id: string, job: EngineJob, token: CancellationToken): Pro
 			token,
 			false,
 		);
-		return resultOf(text, stats, m, packed.manifest.budget.window, [
-			left,
-			citationNote(text, packed.manifest.files),
-		]);
+		return resultOf(
+			text,
+			stats,
+			m,
+			packed.manifest.budget.window,
+			[left, citationNote(text, packed.manifest.files)],
+			packed.manifest.files,
+		);
 	}
 
 	const scan = await scanWorkspace(reader, {
@@ -404,11 +417,14 @@ async function runJob(id: string, job: EngineJob, token: CancellationToken): Pro
 		result.mode === 'map-reduce'
 			? `Summarized in ${result.parts} parts and ${result.levels} combining round${result.levels === 1 ? '' : 's'} (${result.calls} model calls): the scope is larger than the longest window.`
 			: undefined;
-	return resultOf(result.summary, last, m, budget.window, [
-		mapReduce,
-		left,
-		citationNote(result.summary, result.files),
-	]);
+	return resultOf(
+		result.summary,
+		last,
+		m,
+		budget.window,
+		[mapReduce, left, citationNote(result.summary, result.files)],
+		result.files,
+	);
 }
 
 async function handle(message: HostToEngine): Promise<void> {

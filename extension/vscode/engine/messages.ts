@@ -15,6 +15,7 @@ import type {
 	KvInfo,
 	ManifestRow,
 	ProgressInfo,
+	SourceRef,
 	SpeedInfo,
 } from '../../protocol';
 
@@ -52,6 +53,8 @@ export type EngineJob =
 export interface JobResult {
 	readonly text: string;
 	readonly note?: string;
+	/** The files (and lines) the model was shown. */
+	readonly sources: readonly SourceRef[];
 	readonly speed: SpeedInfo;
 	readonly kv: KvInfo;
 	readonly set: string;

@@ -244,6 +244,36 @@ describe('webview: chat page (the real bundle in jsdom)', () => {
 		]);
 	});
 
+	it('lists the files the model was shown as links to their lines', () => {
+		const page = openPage('chat');
+		init(page);
+		page.receive({
+			type: 'turnStart',
+			requestId: 'r1',
+			user: { id: 'r1-q', role: 'user', text: 'q' },
+			assistantId: 'r1-a',
+		});
+		page.receive({
+			type: 'turnEnd',
+			requestId: 'r1',
+			outcome: 'done',
+			text: 'An answer.',
+			sources: [
+				{ path: 'src/a.ts', from: 1, to: 40 },
+				{ path: 'README.md', from: 1, to: 1 },
+			],
+		});
+		const links = Array.from(
+			page.document.querySelectorAll('.sources a.citation'),
+		) as HTMLElement[];
+		assert.deepEqual(
+			links.map((l) => l.textContent),
+			['src/a.ts:1-40', 'README.md:1'],
+		);
+		links[0].click();
+		assert.deepEqual(page.posted.at(-1), { type: 'openCitation', path: 'src/a.ts', line: 1 });
+	});
+
 	it('Enter sends, Shift+Enter does not; the send button is off while busy; Stop stops', () => {
 		const page = openPage('chat');
 		init(page);
