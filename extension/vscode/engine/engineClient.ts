@@ -10,6 +10,8 @@ import {
 	type HostToEngine,
 	type JobResult,
 	type ModelInfo,
+	type SearchJob,
+	type SearchResult,
 } from './messages';
 
 export interface JobHandlers {
@@ -140,8 +142,37 @@ export class EngineClient {
 		handlers: JobHandlers,
 		token: CancellationToken,
 	): Promise<JobResult> {
+		return this.start_(
+			(id) => ({ type: 'job', id, job }),
+			reader,
+			handlers,
+			token,
+		) as Promise<JobResult>;
+	}
+
+	/** Runs a LongRoPE factor search on the workspace's text. */
+	search(
+		job: SearchJob,
+		reader: WorkspaceReader,
+		handlers: JobHandlers,
+		token: CancellationToken,
+	): Promise<SearchResult> {
+		return this.start_(
+			(id) => ({ type: 'search', id, job }),
+			reader,
+			handlers,
+			token,
+		) as Promise<SearchResult>;
+	}
+
+	private start_(
+		message: (id: string) => HostToEngine,
+		reader: WorkspaceReader,
+		handlers: JobHandlers,
+		token: CancellationToken,
+	): Promise<unknown> {
 		const id = `job-${this.nextId++}`;
-		return new Promise<JobResult>((resolve, reject) => {
+		return new Promise<unknown>((resolve, reject) => {
 			if (token.isCancellationRequested) {
 				reject(new JobError('Stopped', true));
 				return;
@@ -167,7 +198,7 @@ export class EngineClient {
 			this.pending.set(id, {
 				resolve: (v) => {
 					settle();
-					resolve(v as JobResult);
+					resolve(v);
 				},
 				reject: (e) => {
 					settle();
@@ -178,7 +209,7 @@ export class EngineClient {
 				token,
 				iterators: new Map(),
 			});
-			this.send({ type: 'job', id, job });
+			this.send(message(id));
 		});
 	}
 
@@ -199,7 +230,8 @@ export class EngineClient {
 				p?.resolve(message.model);
 				return;
 			}
-			case 'done': {
+			case 'done':
+			case 'searched': {
 				const p = this.pending.get(message.id);
 				this.pending.delete(message.id);
 				p?.resolve(message.result);

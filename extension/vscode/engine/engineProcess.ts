@@ -22,6 +22,8 @@ import { scanWorkspace, type ScanProgress } from '../../engine/workspace/scan';
 import { summarizeWorkspace, type SummarizeProgress } from '../../engine/workspace/summarize';
 import { MemoryTokenCountCache, TokenCounter } from '../../engine/workspace/tokenCount';
 import { LocalModel, type Conversation, type GenerationStats } from '../../runtime/localModel';
+import { tokensSha256, type TokenizedText } from '../../runtime/textSamples';
+import { runSearchJob } from '../../cli/commands/search';
 import type { BudgetInfo, FactorInfo, ManifestRow, SourceRef } from '../../protocol';
 import {
 	isHostToEngine,
@@ -30,6 +32,8 @@ import {
 	type EngineToHost,
 	type HostToEngine,
 	type JobResult,
+	type SearchJob,
+	type SearchResult,
 } from './messages';
 
 function send(message: EngineToHost): void {
@@ -427,6 +431,94 @@ async function runJob(id: string, job: EngineJob, token: CancellationToken): Pro
 	);
 }
 
+/** Samples of the workspace's own text, `length` tokens each, for the factor search. */
+async function workspaceSamples(
+	reader: WorkspaceReader,
+	m: LocalModel,
+	length: number,
+	count: number,
+	token: CancellationToken,
+): Promise<TokenizedText[]> {
+	const tokenizer = m.folder.tokenizer;
+	const bos = tokenizer.tokenId('<s>');
+	const ids: number[] = [];
+	const want = length * count;
+	for await (const entry of reader.entries(token)) {
+		if (entry.kind !== 'text') continue;
+		for (const id of tokenizer.encode(`### ${entry.path}\n${entry.text}\n`)) ids.push(id);
+		if (ids.length >= want) break;
+	}
+	const samples: TokenizedText[] = [];
+	const body = length - (bos === undefined ? 0 : 1);
+	for (let at = 0; at + body <= ids.length && samples.length < count; at += body) {
+		const chunk = [...(bos === undefined ? [] : [bos]), ...ids.slice(at, at + body)];
+		samples.push({
+			path: `${reader.name} (workspace text, part ${samples.length + 1})`,
+			sha256: tokensSha256(chunk),
+			ids: chunk,
+		});
+	}
+	if (samples.length === 0) {
+		throw new Error(
+			`the workspace holds ${ids.length} tokens of text; a search at ${length} tokens needs at least ${length}`,
+		);
+	}
+	return samples;
+}
+
+async function runSearch(
+	id: string,
+	job: SearchJob,
+	token: CancellationToken,
+): Promise<SearchResult> {
+	const m = model;
+	if (!m) throw new Error('no model is loaded');
+	const reader = new HostReader(job.workspaceName, id);
+	send({
+		type: 'progress',
+		id,
+		progress: { phase: 'scanning', done: 0, total: 0, detail: 'collecting workspace text' },
+	});
+	const texts = await workspaceSamples(reader, m, job.targetLength, job.samples, token);
+	const outcome = await runSearchJob({
+		geometry: m.folder.rope.geometry,
+		model: m.folder.folder,
+		texts,
+		perplexity: (ids, spec) => m.perplexity(ids, spec, token),
+		length: job.targetLength,
+		maxSamples: job.samples,
+		rounds: job.rounds,
+		populationSize: job.populationSize,
+		budget: job.budget,
+		stateFile: job.stateFile,
+		resume: false,
+		token,
+		io: {
+			stdout: () => undefined,
+			stderr: (line) => {
+				const round = /round (\d+)\/(\d+)/.exec(line);
+				const stage = /\[[^\]]* (\d+)\/(\d+)\]/.exec(line);
+				send({
+					type: 'progress',
+					id,
+					progress: {
+						phase: 'search',
+						done: round ? Number(round[1]) : 0,
+						total: round ? Number(round[2]) : 0,
+						detail: `${stage ? `stage ${stage[1]}/${stage[2]}, ` : ''}${line.trim()}`,
+					},
+				});
+			},
+		},
+	});
+	return {
+		set: outcome.set as unknown as SearchResult['set'],
+		best: outcome.result.best.fitness,
+		baselines: outcome.baselines,
+		samples: texts.length,
+	};
+}
+
 async function handle(message: HostToEngine): Promise<void> {
 	switch (message.type) {
 		case 'load':
@@ -462,6 +554,27 @@ async function handle(message: HostToEngine): Promise<void> {
 			try {
 				const result = await runJob(message.id, message.job, source.token);
 				send({ type: 'done', id: message.id, result });
+			} catch (err) {
+				const cancelled =
+					err instanceof CancellationError || source.token.isCancellationRequested;
+				send({
+					type: 'failed',
+					id: message.id,
+					message: cancelled ? 'Stopped' : (err as Error).message,
+					cancelled,
+				});
+			} finally {
+				jobs.delete(message.id);
+				source.dispose();
+			}
+			return;
+		}
+		case 'search': {
+			const source = new CancellationTokenSource();
+			jobs.set(message.id, source);
+			try {
+				const result = await runSearch(message.id, message.job, source.token);
+				send({ type: 'searched', id: message.id, result });
 			} catch (err) {
 				const cancelled =
 					err instanceof CancellationError || source.token.isCancellationRequested;

@@ -50,6 +50,30 @@ export type EngineJob =
 	| (JobCommon & { readonly kind: 'ask'; readonly question: string })
 	| (JobCommon & { readonly kind: 'summarize'; readonly scope: SummaryScope });
 
+/** A LongRoPE factor search on the workspace's own text. */
+export interface SearchJob {
+	readonly kind: 'search';
+	readonly workspaceName: string;
+	readonly targetLength: number;
+	readonly rounds: number;
+	readonly populationSize: number;
+	readonly budget: boolean;
+	readonly samples: number;
+	/** Where the evolution's state is checkpointed. */
+	readonly stateFile: string;
+}
+
+export interface SearchResult {
+	/** The set found, as a longrope.json entry. */
+	readonly set: Readonly<Record<string, unknown>> & {
+		readonly name: string;
+		readonly maxLength: number;
+	};
+	readonly best: number;
+	readonly baselines: Readonly<Record<string, number>>;
+	readonly samples: number;
+}
+
 export interface JobResult {
 	readonly text: string;
 	readonly note?: string;
@@ -65,6 +89,7 @@ export interface JobResult {
 export type HostToEngine =
 	| { type: 'load'; id: string; folder: string; options: EngineLoadOptions }
 	| { type: 'job'; id: string; job: EngineJob }
+	| { type: 'search'; id: string; job: SearchJob }
 	| { type: 'cancel'; id: string }
 	| { type: 'resetChat' }
 	| {
@@ -84,6 +109,7 @@ export type EngineToHost =
 	| { type: 'manifest'; id: string; budget: BudgetInfo; files: ManifestRow[]; note?: string }
 	| { type: 'delta'; id: string; text: string; reset?: boolean }
 	| { type: 'done'; id: string; result: JobResult }
+	| { type: 'searched'; id: string; result: SearchResult }
 	| { type: 'failed'; id: string; message: string; cancelled: boolean }
 	| { type: 'readerPull'; jobId: string; rid: number }
 	| { type: 'readerRead'; jobId: string; rid: number; path: string }
@@ -92,6 +118,7 @@ export type EngineToHost =
 const HOST_TO_ENGINE = new Set<string>([
 	'load',
 	'job',
+	'search',
 	'cancel',
 	'resetChat',
 	'readerEntries',
@@ -105,6 +132,7 @@ const ENGINE_TO_HOST = new Set<string>([
 	'manifest',
 	'delta',
 	'done',
+	'searched',
 	'failed',
 	'readerPull',
 	'readerRead',

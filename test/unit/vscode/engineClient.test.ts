@@ -1,11 +1,13 @@
 import * as assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { buildSync } from 'esbuild';
 import { CancellationTokenSource } from '../../../extension/engine/cancellation';
 import { NodeWorkspaceReader } from '../../../extension/runtime/nodeWorkspaceReader';
 import { findModelFolder } from '../../../extension/runtime/modelFolder';
+import { loadModelFolderRopeConfig } from '../../../extension/runtime/ropeConfigFiles';
+import { saveSearchedModel } from '../../../extension/vscode/searchedModel';
 import { EngineClient, JobError } from '../../../extension/vscode/engine/engineClient';
 import type { EngineJob } from '../../../extension/vscode/engine/messages';
 import { ScopedWorkspaceReader, underFolder } from '../../../extension/vscode/workspaceReader';
@@ -169,5 +171,44 @@ describe('engine process (the model off the extension host)', function () {
 		const info = await load();
 		assert.equal(info.folder, MODEL);
 		assert.ok(log.some((l) => /exited/.test(l)));
+	});
+
+	it('searches factors on the workspace text and saves them beside, never into, the model', async () => {
+		await load();
+		const geometry = (await loadModelFolderRopeConfig(MODEL as string)).geometry;
+		const root = workspace();
+		const prose = 'The calculator keeps a running total and prints it after every line. ';
+		writeFileSync(
+			path.join(root, 'manual.txt'),
+			prose.repeat(Math.ceil((geometry.originalWindow * 12) / prose.length)),
+		);
+		const before = readFileSync(path.join(MODEL as string, 'config.json'), 'utf8');
+		const rounds: number[] = [];
+		const result = await client.search(
+			{
+				kind: 'search',
+				workspaceName: 'demo',
+				targetLength: geometry.originalWindow * 2,
+				rounds: 1,
+				populationSize: 8,
+				budget: false,
+				samples: 1,
+				stateFile: path.join(
+					mkdtempSync(path.join(tmpdir(), 'longrope-search-')),
+					'state.json',
+				),
+			},
+			new NodeWorkspaceReader(root),
+			{ onProgress: (p) => p.phase === 'search' && rounds.push(p.done) },
+			new CancellationTokenSource().token,
+		);
+		assert.equal(result.set.maxLength, geometry.originalWindow * 2);
+		assert.ok(Number.isFinite(result.best));
+		assert.ok(rounds.includes(1));
+		const target = path.join(mkdtempSync(path.join(tmpdir(), 'longrope-searched-')), 'model');
+		saveSearchedModel(MODEL as string, target, result.set, geometry);
+		const rope = await loadModelFolderRopeConfig(target);
+		assert.ok(rope.sets.some((s) => s.name === result.set.name));
+		assert.equal(readFileSync(path.join(MODEL as string, 'config.json'), 'utf8'), before);
 	});
 });
