@@ -25,6 +25,7 @@ export function activate(context: vscode.ExtensionContext): { activationMs: numb
 			webviewOptions: { retainContextWhenHidden: true },
 		}),
 		createStatusBar(assistant.onDidChangeStatus),
+		assistant.watchSettings(),
 		...registerCommands(context, assistant, output),
 	);
 	return { activationMs: performance.now() - started };

@@ -55,6 +55,37 @@ export class Assistant implements vscode.Disposable {
 		);
 	}
 
+	/** Names the model in the status bar without loading it; again when the settings change. */
+	watchSettings(): vscode.Disposable {
+		const refresh = () => {
+			const { settings } = readSettings(vscode.workspace.getConfiguration('longrope'));
+			const folder = findModelFolder(
+				settings.modelPath,
+				vscode.workspace.workspaceFolders?.[0]?.uri.fsPath,
+				this.context.extensionPath,
+			);
+			if (this.running) return;
+			this.setStatus(
+				folder
+					? { state: 'idle', model: path.basename(folder) }
+					: {
+							state: 'no-model',
+							detail: settings.modelPath
+								? `no model config.json in "${settings.modelPath}"`
+								: 'no bundled model under models/',
+						},
+			);
+		};
+		const timer = setTimeout(refresh, 0);
+		const listener = vscode.workspace.onDidChangeConfiguration((event) => {
+			if (event.affectsConfiguration('longrope')) {
+				this.lastSettingsProblems = '';
+				refresh();
+			}
+		});
+		return { dispose: () => (clearTimeout(timer), listener.dispose()) };
+	}
+
 	get history(): ChatTurn[] {
 		return this.context.workspaceState.get<ChatTurn[]>(HISTORY_KEY, []);
 	}

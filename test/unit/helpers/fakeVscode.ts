@@ -178,6 +178,7 @@ class FakeVscode {
 				return fakeVscode.workspaceFolders;
 			},
 			textDocuments: [],
+			onDidChangeConfiguration: () => ({ dispose: () => undefined }),
 			getWorkspaceFolder: () => fakeVscode.workspaceFolders?.[0],
 			getConfiguration: () => ({
 				get: <T>(key: string, fallback: T): T =>
