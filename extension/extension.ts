@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import type { ChatTurn, EngineStatus } from './protocol';
 import { Assistant } from './vscode/assistant';
 import { registerCommands } from './vscode/commands';
 import { createStatusBar } from './vscode/statusBar';
@@ -8,7 +9,14 @@ import { AssistantView, CHAT_VIEW, DIAGNOSTICS_VIEW } from './vscode/views';
  * Wiring only: every command and view lives in extension/vscode/. Nothing here loads
  * onnxruntime or the model: the engine process starts on the first request.
  */
-export function activate(context: vscode.ExtensionContext): { activationMs: number } {
+/** What activate() returns: for tests that drive the extension through VS Code's API. */
+export interface LongropeApi {
+	readonly activationMs: number;
+	status(): EngineStatus;
+	history(): ChatTurn[];
+}
+
+export function activate(context: vscode.ExtensionContext): LongropeApi {
 	const started = performance.now();
 	const output = vscode.window.createOutputChannel('LongRoPE');
 	const assistant = new Assistant(context, output);
@@ -28,7 +36,11 @@ export function activate(context: vscode.ExtensionContext): { activationMs: numb
 		assistant.watchSettings(),
 		...registerCommands(context, assistant, output),
 	);
-	return { activationMs: performance.now() - started };
+	return {
+		activationMs: performance.now() - started,
+		status: () => assistant.status,
+		history: () => assistant.history,
+	};
 }
 
 export function deactivate(): void {
