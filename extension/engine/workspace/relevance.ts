@@ -27,13 +27,17 @@ const STOPWORDS = new Set(
  */
 export function questionTerms(question: string, max = 24): string[] {
 	const terms: string[] = [];
-	const add = (word: string): void => {
+	const wanted = (word: string): boolean => {
 		const term = word.toLowerCase();
-		const keep =
+		return (
 			(term.length >= 3 || /^[A-Z]{2}$/.test(word)) &&
 			!STOPWORDS.has(term) &&
-			!/^\d+$/.test(term);
-		if (keep && !terms.includes(term)) terms.push(term);
+			!/^\d+$/.test(term)
+		);
+	};
+	const add = (word: string): void => {
+		const term = word.toLowerCase();
+		if (wanted(word) && !terms.includes(term)) terms.push(term);
 	};
 	const words = question.match(/[A-Za-z0-9_]+/g) ?? [];
 	for (const word of words) {
@@ -45,8 +49,7 @@ export function questionTerms(question: string, max = 24): string[] {
 		if (parts.length > 1) for (const part of parts) add(part);
 	}
 	for (let k = 0; k + 1 < words.length; k++) {
-		const [a, b] = [words[k].toLowerCase(), words[k + 1].toLowerCase()];
-		if (!STOPWORDS.has(a) && !STOPWORDS.has(b) && a.length + b.length >= 5) add(a + b);
+		if (wanted(words[k]) && wanted(words[k + 1])) add(words[k] + words[k + 1]);
 	}
 	return terms.slice(0, max);
 }
@@ -70,7 +73,10 @@ export function termCounts(text: string, terms: readonly string[]): Uint16Array 
 	return counts;
 }
 
-/** Paths (of the given ones) that the question names: `src/a.ts`, `a.ts`, or a file's stem such as `FactorManager`. */
+/**
+ * Paths (of the given ones) that the question names: `src/a.ts`, `a.ts`, the files of a folder
+ * `src/cli`, or a file's stem such as `FactorManager`.
+ */
 export function namedInQuestion(question: string, paths: Iterable<string>): Set<string> {
 	const mentions = (question.match(/[\w@.\-/]+/g) ?? [])
 		.map((m) => m.replace(/^[./]+|[.,;:!?)]+$/g, ''))
@@ -91,7 +97,8 @@ export function namedInQuestion(question: string, paths: Iterable<string>): Set<
 			continue;
 		}
 		for (const file of files) {
-			if (path === file || path.endsWith(`/${file}`)) {
+			// A file by its path or tail, or a folder (`src/cli`) by its path.
+			if (path === file || path.endsWith(`/${file}`) || path.startsWith(`${file}/`)) {
 				named.add(path);
 				break;
 			}

@@ -6,6 +6,7 @@ import { manifestProblems, type ManifestFile } from '../../../extension/engine/w
 import { packContext, type PackedContext } from '../../../extension/engine/workspace/packer';
 import { textFromReader } from '../../../extension/engine/workspace/questionContext';
 import {
+	namedInQuestion,
 	priorityRank,
 	questionTerms,
 	type EditorFocus,
@@ -221,6 +222,32 @@ describe('packer', () => {
 				);
 			}
 		}
+	});
+
+	it('finds the files a question names by path, tail, folder or stem', () => {
+		const paths = [
+			'src/cli/ask.ts',
+			'src/cli/run.ts',
+			'src/engine/factorManager.ts',
+			'README.md',
+			'ask.md',
+		];
+		const named = (q: string) => [...namedInQuestion(q, paths)].sort();
+		assert.deepEqual(named('What does src/cli/ask.ts do?'), ['src/cli/ask.ts']);
+		assert.deepEqual(named('Is cli/run.ts tested?'), ['src/cli/run.ts']);
+		assert.deepEqual(named('Explain the files in src/cli.'), [
+			'src/cli/ask.ts',
+			'src/cli/run.ts',
+		]);
+		assert.deepEqual(named('How does FactorManager plan?'), ['src/engine/factorManager.ts']);
+		assert.deepEqual(named('What does this project do?'), []);
+		assert.deepEqual(questionTerms('How is the KV cache stored in kvCache.ts?'), [
+			'kv',
+			'cache',
+			'stored',
+			'kvcache',
+			'cachestored',
+		]);
 	});
 
 	it('keeps the packed prefix stable between questions', async () => {
