@@ -1,4 +1,5 @@
-import { CancellationTokenSource } from '../engine/cancellation';
+import { CancellationTokenSource, type CancellationToken } from '../engine/cancellation';
+import type { FactorOverride } from '../engine/factorSelection';
 import { buildChatPrompt, type ChatMessage } from '../engine/generation/chatTemplate';
 import type { GenerationStats, LocalModel, PlanInfo } from '../runtime/localModel';
 import type { CliIo } from './command';
@@ -6,6 +7,13 @@ import type { CliIo } from './command';
 export interface JobResult {
 	readonly answer: string;
 	readonly stats: GenerationStats;
+}
+
+export interface JobOptions {
+	/** A factor-set override (`--factor-set`); the same the context was packed for. */
+	readonly override?: FactorOverride;
+	/** A job-wide token (several requests): cancelling it cancels this request too. */
+	readonly token?: CancellationToken;
 }
 
 /**
@@ -18,15 +26,23 @@ export async function runChatJob(
 	maxNewTokens: number,
 	io: CliIo,
 	quiet: boolean,
+	options: JobOptions = {},
 ): Promise<JobResult> {
 	const prompt = buildChatPrompt(model.folder.tokenizer, messages);
 	const conversation = model.createConversation();
 	const source = new CancellationTokenSource();
 	const onSigint = () => source.cancel();
 	process.once('SIGINT', onSigint);
+	const outer = options.token?.onCancellationRequested(() => source.cancel());
+	if (options.token?.isCancellationRequested) source.cancel();
 	try {
 		const stream = conversation.generate(
-			{ prompt: prompt.ids, maxNewTokens, stopIds: prompt.stopIds },
+			{
+				prompt: prompt.ids,
+				maxNewTokens,
+				stopIds: prompt.stopIds,
+				...(options.override ? { override: options.override } : {}),
+			},
 			source.token,
 			{
 				onPlan: (plan: PlanInfo) => {
@@ -52,6 +68,7 @@ export async function runChatJob(
 			if (!quiet) io.stdout(next.value);
 		}
 	} finally {
+		outer?.dispose();
 		process.removeListener('SIGINT', onSigint);
 		conversation.dispose();
 	}

@@ -50,7 +50,12 @@ export interface ChatBackend {
 	complete(
 		messages: readonly ChatMessage[],
 		maxNewTokens: number,
-		options: { readonly stream: boolean; readonly token?: CancellationToken },
+		options: {
+			readonly stream: boolean;
+			readonly token?: CancellationToken;
+			/** The factor-set override the context was packed for. */
+			readonly override?: string;
+		},
 	): Promise<{ readonly text: string; readonly stats?: GenerationStats }>;
 }
 
@@ -88,6 +93,7 @@ export async function localBackend(model: LocalModel, io: CliIo): Promise<ChatBa
 				maxNewTokens,
 				io,
 				!options.stream,
+				{ override: options.override, token: options.token },
 			);
 			return { text: answer, stats };
 		},
@@ -209,6 +215,7 @@ export async function askJob(
 		const { text, stats } = await backend.complete(context.messages, options.answerTokens, {
 			stream: !options.json,
 			token,
+			override: options.override,
 		});
 		const { citations, dropped } = validateCitations(
 			parseCitations(text),
@@ -317,6 +324,7 @@ export async function summarizeJob(
 				const { text, stats } = await backend.complete(messages, options.answerTokens, {
 					stream: false,
 					token: callToken,
+					override: options.override,
 				});
 				lastStats = stats ?? lastStats;
 				return text;
