@@ -93,7 +93,6 @@ export function provisionCodeServer(node: string): string {
 		...process.env,
 		PATH: `${path.dirname(node)}${path.delimiter}${process.env.PATH ?? ''}`,
 		npm_config_nodedir: nodePackage,
-		npm_config_unsafe_perm: 'true',
 		npm_config_update_notifier: 'false',
 	};
 	run(

@@ -84,6 +84,8 @@ class FakeVscode {
 	errorChoice: string | undefined;
 	errors: string[] = [];
 	warnings: string[] = [];
+	infos: string[] = [];
+	progress: unknown[] = [];
 	executed: unknown[][] = [];
 	output: string[] = [];
 	commands = new Map<string, (...args: unknown[]) => unknown>();
@@ -99,6 +101,8 @@ class FakeVscode {
 		this.errorChoice = undefined;
 		this.errors = [];
 		this.warnings = [];
+		this.infos = [];
+		this.progress = [];
 		this.executed = [];
 		this.output = [];
 		this.commands = new Map();
@@ -225,6 +229,20 @@ class FakeVscode {
 			},
 			showWarningMessage: async (message: string) => {
 				this.warnings.push(message);
+				return undefined;
+			},
+			withProgress: async <T>(
+				_options: unknown,
+				task: (
+					progress: { report(value: unknown): void },
+					token: { isCancellationRequested: boolean; onCancellationRequested: unknown },
+				) => Promise<T>,
+			): Promise<T> => {
+				const token = new fakeVscode.module.CancellationTokenSource().token;
+				return task({ report: (value) => this.progress.push(value) }, token);
+			},
+			showInformationMessage: async (message: string) => {
+				this.infos.push(message);
 				return undefined;
 			},
 			showInputBox: async (options: { validateInput(text: string): string | undefined }) => {
