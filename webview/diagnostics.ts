@@ -203,9 +203,19 @@ export class DiagnosticsView {
 				`Planned length ${formatTokens(f.plannedLength)} tokens; original window ${formatTokens(f.originalWindow)}; this set's window ${formatTokens(f.setWindow)}`,
 			),
 			planned,
+			h(
+				'p',
+				{ class: 'caption' },
+				'Bar: planned length; mark: original window; full width: the longer of the two windows.',
+			),
 			row('n̂ (positions kept unscaled)', String(f.nHat)),
 			row('Attention factor', f.attentionFactor.toFixed(4)),
 			row('Sets', f.sets.map((s) => `${s.name} (${formatTokens(s.maxLength)})`).join(', ')),
+			h(
+				'p',
+				{ class: 'caption' },
+				'Rescale factor λ per rotary pair (log scale); pair 0 turns fastest.',
+			),
 			this.lambdaChart(f),
 		);
 	}
