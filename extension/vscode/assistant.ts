@@ -59,15 +59,17 @@ export class Assistant implements vscode.Disposable {
 	watchSettings(): vscode.Disposable {
 		const refresh = () => {
 			const { settings } = readSettings(vscode.workspace.getConfiguration('longrope'));
+			this.remote = settings.remote?.url;
 			const folder = findModelFolder(
 				settings.modelPath,
 				vscode.workspace.workspaceFolders?.[0]?.uri.fsPath,
 				this.context.extensionPath,
 			);
 			if (this.running) return;
+			const remote = settings.remote ? { remote: settings.remote.url } : {};
 			this.setStatus(
 				folder
-					? { state: 'idle', model: path.basename(folder) }
+					? { state: 'idle', model: path.basename(folder), ...remote }
 					: {
 							state: 'no-model',
 							detail: settings.modelPath
@@ -107,7 +109,15 @@ export class Assistant implements vscode.Disposable {
 		for (const view of this.views) if (!kind || view.kind === kind) view.post(message);
 	}
 
+	private remote: string | undefined;
+
 	private setStatus(status: EngineStatus): void {
+		status = { ...status, ...(this.remote ? { remote: this.remote } : {}) };
+		if (!this.remote && status.remote) {
+			const local: { -readonly [K in keyof EngineStatus]: EngineStatus[K] } = { ...status };
+			delete local.remote;
+			status = local;
+		}
 		this.status = status;
 		this.statusEmitter.fire(status);
 		this.broadcast({ type: 'status', status });
@@ -120,6 +130,7 @@ export class Assistant implements vscode.Disposable {
 
 	settings(): Settings {
 		const checked = readSettings(vscode.workspace.getConfiguration('longrope'));
+		this.remote = checked.settings.remote?.url;
 		const problems = checked.problems.join('\n');
 		if (problems && problems !== this.lastSettingsProblems) {
 			void vscode.window
@@ -353,6 +364,7 @@ export class Assistant implements vscode.Disposable {
 			maxContextTokens: settings.maxContextTokens,
 			focus: this.editorFocus(folder.uri, withSelection),
 			workspaceName: folder.name,
+			...(settings.remote ? { remote: settings.remote } : {}),
 		};
 	}
 
@@ -408,6 +420,8 @@ export class Assistant implements vscode.Disposable {
 					if (!info) throw new JobError('The model could not be loaded.', false);
 					if (cancel.token.isCancellationRequested) throw new JobError('Stopped', true);
 					this.setStatus({ ...this.status, state: 'busy', model: info.name });
+					if (job.remote)
+						this.setDiagnostics({ factors: undefined, cacheRebuilt: undefined });
 					const result = await this.engine.run(
 						job,
 						this.reader(folder, include),

@@ -1,4 +1,5 @@
 import type { SamplingOptions } from '../engine/generation/sampling';
+import type { RemoteEndpoint } from './engine/remoteEndpoint';
 
 /** What the extension reads from `longrope.*`, checked, with defaults where a value is unusable. */
 export interface Settings {
@@ -11,6 +12,8 @@ export interface Settings {
 	/** onnxruntime intra-op threads; 0: one per core. */
 	readonly threads: number;
 	readonly sampling: SamplingOptions;
+	/** An OpenAI-compatible endpoint that answers instead of the local model: text leaves the machine. */
+	readonly remote?: RemoteEndpoint;
 }
 
 export const DEFAULTS = {
@@ -40,7 +43,10 @@ export interface CheckedSettings {
  * default and named in `problems`, so that one typo in settings.json does not stop the
  * extension; the editor also underlines it, from the schema in package.json.
  */
-export function readSettings(settings: SettingsSource): CheckedSettings {
+export function readSettings(
+	settings: SettingsSource,
+	env: NodeJS.ProcessEnv = process.env,
+): CheckedSettings {
 	const problems: string[] = [];
 	const integer = (key: string, value: unknown, fallback: number, min: number, max: number) => {
 		if (typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max) {
@@ -134,8 +140,36 @@ export function readSettings(settings: SettingsSource): CheckedSettings {
 		(x) => x >= 1 && x <= 3,
 		'from 1 to 3',
 	);
+	const remoteUrl = text('remote.url', settings.get<string>('remote.url', ''), '');
+	const remoteModel = text('remote.model', settings.get<string>('remote.model', ''), '');
+	const keyVariable = text(
+		'remote.apiKeyVariable',
+		settings.get<string>('remote.apiKeyVariable', ''),
+		'',
+	);
+	let remote: RemoteEndpoint | undefined;
+	if (remoteUrl) {
+		if (!/^https?:\/\/[^\s/]+/i.test(remoteUrl)) {
+			problems.push(
+				`longrope.remote.url must be an http(s) URL such as http://localhost:8000/v1, not ${JSON.stringify(remoteUrl)}; using the local model`,
+			);
+		} else if (!remoteModel) {
+			problems.push(
+				'longrope.remote.model must name the model to ask; using the local model',
+			);
+		} else {
+			const apiKey = keyVariable ? env[keyVariable] : undefined;
+			if (keyVariable && !apiKey) {
+				problems.push(
+					`longrope.remote.apiKeyVariable names ${keyVariable}, which is not set`,
+				);
+			}
+			remote = { url: remoteUrl, model: remoteModel, ...(apiKey ? { apiKey } : {}) };
+		}
+	}
 	return {
 		settings: {
+			...(remote ? { remote } : {}),
 			modelPath,
 			factorSet,
 			answerTokens,

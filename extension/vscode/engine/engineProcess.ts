@@ -24,6 +24,7 @@ import { MemoryTokenCountCache, TokenCounter } from '../../engine/workspace/toke
 import { LocalModel, type Conversation, type GenerationStats } from '../../runtime/localModel';
 import { tokensSha256, type TokenizedText } from '../../runtime/textSamples';
 import { runSearchJob } from '../../cli/commands/search';
+import { streamRemoteChat, type RemoteEndpoint } from './remoteEndpoint';
 import type { BudgetInfo, FactorInfo, ManifestRow, SourceRef } from '../../protocol';
 import {
 	isHostToEngine,
@@ -191,6 +192,7 @@ async function generate(
 	reset: boolean,
 ): Promise<Generated> {
 	const prompt = buildChatPrompt(m.folder.tokenizer, messages);
+	if (job.remote) return generateRemote(id, m, prompt.ids.length, messages, job, token, reset);
 	const stream = conversation.generate(
 		{
 			prompt: prompt.ids,
@@ -247,6 +249,81 @@ export function sourcesOf(files: readonly ManifestFile[]): SourceRef[] {
 	return files
 		.filter((f) => (f.status === 'included' || f.status === 'truncated') && f.lines)
 		.map((f) => ({ path: f.path, from: f.lines?.from ?? 1, to: f.lines?.to ?? 1 }));
+}
+
+/** The same, on the configured OpenAI-compatible endpoint (the prompt leaves this machine). */
+async function generateRemote(
+	id: string,
+	m: LocalModel,
+	promptTokens: number,
+	messages: readonly ChatMessage[],
+	job: EngineJob,
+	token: CancellationToken,
+	reset: boolean,
+): Promise<Generated> {
+	const remote = job.remote as RemoteEndpoint;
+	const started = performance.now();
+	const plan = {
+		set: 'remote',
+		reason: `answered by ${remote.model} at ${remote.url}`,
+		plannedLength: promptTokens + job.answerTokens,
+		promptTokens,
+		reusedTokens: 0,
+		plannedKvBytes: 0,
+	};
+	send({
+		type: 'progress',
+		id,
+		progress: {
+			phase: 'prefill',
+			done: 0,
+			total: promptTokens,
+			detail: `sending to ${remote.url}`,
+		},
+	});
+	const stream = streamRemoteChat(
+		remote,
+		{ messages, maxTokens: job.answerTokens, sampling: job.sampling },
+		token,
+	);
+	let text = '';
+	let first = 0;
+	let pieces = 0;
+	for (;;) {
+		const next = await stream.next();
+		if (next.done) {
+			const seconds = (performance.now() - started) / 1000;
+			const newTokens = text ? m.folder.tokenizer.encode(text).length : 0;
+			return {
+				text,
+				stats: {
+					plan,
+					newTokens,
+					tokenIds: [],
+					stopReason: next.value,
+					timeToFirstTokenMs: first,
+					prefillTokensPerSecond: first > 0 ? promptTokens / (first / 1000) : 0,
+					decodeTokensPerSecond:
+						newTokens > 1 ? newTokens / Math.max(1e-9, seconds - first / 1000) : 0,
+					kvBytes: 0,
+				},
+			};
+		}
+		if (!text) first = performance.now() - started;
+		text += next.value;
+		send({
+			type: 'delta',
+			id,
+			text: next.value,
+			...(reset && pieces === 0 ? { reset: true } : {}),
+		});
+		if (pieces++ % 8 === 0)
+			send({
+				type: 'progress',
+				id,
+				progress: { phase: 'generating', done: pieces, total: job.answerTokens },
+			});
+	}
 }
 
 function resultOf(

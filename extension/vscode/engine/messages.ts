@@ -9,6 +9,7 @@ import type { SamplingOptions } from '../../engine/generation/sampling';
 import type { SummaryScope } from '../../engine/prompts/filePrompts';
 import type { WorkspaceEntry } from '../../engine/workspace/reader';
 import type { EditorFocus } from '../../engine/workspace/relevance';
+import type { RemoteEndpoint } from './remoteEndpoint';
 import type {
 	BudgetInfo,
 	FactorInfo,
@@ -44,6 +45,8 @@ interface JobCommon {
 	readonly focus?: EditorFocus;
 	/** The workspace's name, for people and prompts. */
 	readonly workspaceName: string;
+	/** Generate on this OpenAI-compatible endpoint instead of the local model. */
+	readonly remote?: RemoteEndpoint;
 }
 
 export type EngineJob =

@@ -1,0 +1,180 @@
+import * as assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { buildSync } from 'esbuild';
+import { CancellationTokenSource } from '../../../extension/engine/cancellation';
+import { NodeWorkspaceReader } from '../../../extension/runtime/nodeWorkspaceReader';
+import { findModelFolder } from '../../../extension/runtime/modelFolder';
+import { EngineClient, JobError } from '../../../extension/vscode/engine/engineClient';
+import { SseParser, chatCompletionsUrl } from '../../../extension/vscode/engine/remoteEndpoint';
+import { readSettings } from '../../../extension/vscode/settings';
+
+const ROOT = path.resolve(__dirname, '../../..');
+const MODEL = process.env.LONGROPE_TEST_MODEL ?? findModelFolder('', undefined, ROOT);
+
+const source = (values: Record<string, unknown>) => ({
+	get: <T>(key: string, fallback: T): T => (key in values ? (values[key] as T) : fallback),
+});
+
+describe('remote endpoint (OpenAI-compatible)', () => {
+	it('settings: a URL and a model make a remote; bad ones are named and ignored', () => {
+		const ok = readSettings(
+			source({
+				'remote.url': 'http://127.0.0.1:8000/v1',
+				'remote.model': 'big',
+				'remote.apiKeyVariable': 'MY_KEY',
+			}),
+			{ MY_KEY: 'sk-test' },
+		);
+		assert.deepEqual(ok.problems, []);
+		assert.deepEqual(ok.settings.remote, {
+			url: 'http://127.0.0.1:8000/v1',
+			model: 'big',
+			apiKey: 'sk-test',
+		});
+		const bad = readSettings(source({ 'remote.url': 'ftp://x', 'remote.model': 'm' }), {});
+		assert.equal(bad.settings.remote, undefined);
+		assert.match(bad.problems[0], /must be an http\(s\) URL/);
+		const noModel = readSettings(source({ 'remote.url': 'http://x/v1' }), {});
+		assert.equal(noModel.settings.remote, undefined);
+		assert.match(noModel.problems[0], /remote\.model must name the model/);
+		assert.equal(chatCompletionsUrl('http://x/v1/'), 'http://x/v1/chat/completions');
+	});
+
+	it('parses server-sent events split anywhere', () => {
+		const parser = new SseParser();
+		const body = 'data: {"a":1}\n\ndata: [DONE]\n\n';
+		const events: string[] = [];
+		for (const ch of body) events.push(...parser.push(ch));
+		assert.deepEqual(events, ['{"a":1}', '[DONE]']);
+	});
+
+	describe('through the engine process', function () {
+		this.timeout(60000);
+		let server: http.Server;
+		let url = '';
+		const requests: { headers: http.IncomingHttpHeaders; body: string }[] = [];
+		let client: EngineClient;
+
+		before(async function () {
+			if (!MODEL) {
+				console.log('      (no bundled model under models/: the engine tests need one)');
+				this.skip();
+			}
+			server = http.createServer((req, res) => {
+				let body = '';
+				req.on('data', (d: Buffer) => (body += d.toString()));
+				req.on('end', () => {
+					requests.push({ headers: req.headers, body });
+					res.writeHead(200, { 'content-type': 'text/event-stream' });
+					const pieces = ['The ', 'answer ', 'cites ', 'src/a.ts:1.'];
+					let k = 0;
+					const timer = setInterval(() => {
+						if (res.destroyed) return clearInterval(timer);
+						if (k < pieces.length) {
+							res.write(
+								`data: ${JSON.stringify({ choices: [{ delta: { content: pieces[k++] } }] })}\n\n`,
+							);
+						} else if (
+							!JSON.parse(body).max_tokens ||
+							JSON.parse(body).max_tokens < 1000
+						) {
+							res.write(
+								`data: ${JSON.stringify({ choices: [{ delta: {}, finish_reason: 'stop' }] })}\n\ndata: [DONE]\n\n`,
+							);
+							res.end();
+							clearInterval(timer);
+						}
+					}, 20);
+				});
+			});
+			await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+			url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
+			const enginePath = path.join(ROOT, 'node_modules/.cache/longrope-test/engine.js');
+			buildSync({
+				entryPoints: [path.join(ROOT, 'extension/vscode/engine/engineProcess.ts')],
+				bundle: true,
+				platform: 'node',
+				format: 'cjs',
+				target: 'node20',
+				outfile: enginePath,
+				external: ['onnxruntime-node'],
+				logLevel: 'silent',
+			});
+			client = new EngineClient(enginePath);
+			await client.load(MODEL as string, { intraOpThreads: 1, maxKvCacheBytes: 1 << 28 });
+		});
+
+		after(() => {
+			client?.dispose();
+			server?.closeAllConnections();
+			server?.close();
+		});
+
+		function workspace(): string {
+			const root = mkdtempSync(path.join(tmpdir(), 'longrope-remote-ws-'));
+			writeFileSync(path.join(root, 'a.ts'), 'export const secretValue = 42;\n');
+			return root;
+		}
+
+		it('streams the endpoint answer; the packed workspace text is what was sent', async () => {
+			const deltas: string[] = [];
+			const result = await client.run(
+				{
+					kind: 'ask',
+					question: 'What is secretValue?',
+					answerTokens: 16,
+					override: 'auto',
+					sampling: {},
+					maxContextTokens: 0,
+					workspaceName: 'w',
+					remote: { url, model: 'big', apiKey: 'sk-test' },
+				},
+				new NodeWorkspaceReader(workspace()),
+				{ onDelta: (d) => deltas.push(d) },
+				new CancellationTokenSource().token,
+			);
+			assert.equal(result.text, 'The answer cites src/a.ts:1.');
+			assert.deepEqual(deltas, ['The ', 'answer ', 'cites ', 'src/a.ts:1.']);
+			assert.equal(result.set, 'remote');
+			const sent = requests.at(-1);
+			assert.equal(sent?.headers.authorization, 'Bearer sk-test');
+			const body = JSON.parse(sent?.body ?? '{}') as {
+				model: string;
+				messages: { content: string }[];
+				stream: boolean;
+			};
+			assert.equal(body.model, 'big');
+			assert.equal(body.stream, true);
+			assert.match(
+				body.messages.map((m) => m.content).join('\n'),
+				/export const secretValue = 42;/,
+			);
+		});
+
+		it('stop aborts the request', async () => {
+			const cancel = new CancellationTokenSource();
+			await assert.rejects(
+				client.run(
+					{
+						kind: 'ask',
+						question: 'Go on forever',
+						answerTokens: 99,
+						override: 'auto',
+						sampling: {},
+						maxContextTokens: 0,
+						workspaceName: 'w',
+						remote: { url, model: 'big' },
+					},
+					new NodeWorkspaceReader(workspace()),
+					{ onDelta: () => cancel.cancel() },
+					cancel.token,
+				),
+				(err: unknown) => err instanceof JobError && err.cancelled,
+			);
+		});
+	});
+});
