@@ -18,6 +18,8 @@ export interface CodeServer {
 	readonly userDataDir: string;
 	readonly extensionsDir: string;
 	readonly log: string[];
+	/** Changes user settings (VS Code watches the file). */
+	updateSettings(values: Record<string, unknown>): void;
 	stop(): Promise<void>;
 }
 
@@ -138,11 +140,19 @@ export async function startCodeServer(
 			throw new Error(`code-server did not answer on ${url} within 60 s: ${log.join('')}`);
 		await new Promise((resolve) => setTimeout(resolve, 250));
 	}
+	const settingsFile = path.join(userDataDir, 'User', 'settings.json');
 	return {
 		url,
 		userDataDir,
 		extensionsDir,
 		log,
+		updateSettings: (values) => {
+			const current = JSON.parse(readFileSync(settingsFile, 'utf8')) as Record<
+				string,
+				unknown
+			>;
+			writeFileSync(settingsFile, JSON.stringify({ ...current, ...values }, null, 2));
+		},
 		stop: async () => {
 			if (child.exitCode === null) {
 				child.kill('SIGTERM');

@@ -221,6 +221,9 @@ describe('LongRoPE Assistant in a real VS Code (code-server + Chromium)', functi
 	});
 
 	it('stops a generation midway', async () => {
+		// A long answer budget, so that there is something to stop.
+		server?.updateSettings({ 'longrope.answerTokens': 400 });
+		await page.waitForTimeout(1500);
 		const chat = await viewFrame(page, 'chat');
 		await ask(chat, 'Explain everything the manual in docs/manual.txt says, in detail.');
 		await chat.waitForSelector('#busy:not([hidden])', { timeout: 30_000 });
@@ -237,6 +240,8 @@ describe('LongRoPE Assistant in a real VS Code (code-server + Chromium)', functi
 		assert.equal(answer.outcome, 'stopped');
 		assert.ok(await chat.$('#busy[hidden]'));
 		await screenshot(page, '06-stopped');
+		server?.updateSettings({ 'longrope.answerTokens': 48 });
+		await page.waitForTimeout(1500);
 	});
 
 	it('renders a hostile file and hostile questions inert', async () => {

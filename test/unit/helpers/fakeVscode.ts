@@ -85,6 +85,9 @@ class FakeVscode {
 	errors: string[] = [];
 	warnings: string[] = [];
 	infos: string[] = [];
+	quickPicks: string[][] = [];
+	quickPickAnswer: string | undefined;
+	openDialogAnswer: FakeUri[] | undefined;
 	progress: unknown[] = [];
 	executed: unknown[][] = [];
 	output: string[] = [];
@@ -102,6 +105,9 @@ class FakeVscode {
 		this.errors = [];
 		this.warnings = [];
 		this.infos = [];
+		this.quickPicks = [];
+		this.quickPickAnswer = undefined;
+		this.openDialogAnswer = undefined;
 		this.progress = [];
 		this.executed = [];
 		this.output = [];
@@ -245,6 +251,11 @@ class FakeVscode {
 				this.infos.push(message);
 				return undefined;
 			},
+			showQuickPick: async (items: { label: string }[]) => {
+				this.quickPicks.push(items.map((i) => i.label));
+				return items.find((i) => i.label === this.quickPickAnswer);
+			},
+			showOpenDialog: async () => this.openDialogAnswer,
 			showInputBox: async (options: { validateInput(text: string): string | undefined }) => {
 				if (this.inputBoxAnswer !== undefined) {
 					const problem = options.validateInput(this.inputBoxAnswer);
