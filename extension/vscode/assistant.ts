@@ -254,6 +254,9 @@ export class Assistant implements vscode.Disposable {
 			this.modelInfo = await this.engine.load(folder, {
 				intraOpThreads: settings.threads,
 				maxKvCacheBytes: settings.maxKvCacheBytes,
+				...(this.context.globalStorageUri
+					? { cacheDir: this.context.globalStorageUri.fsPath }
+					: {}),
 			});
 			this.output.appendLine(
 				`Model ${this.modelInfo.folder} ready (engine started in ${this.engine.startMs?.toFixed(0) ?? '?'} ms, model loaded in ${this.modelInfo.loadMs.toFixed(0)} ms)`,

@@ -6,6 +6,8 @@
  * Nothing here imports `vscode`.
  */
 import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import * as path from 'node:path';
 import {
 	CancellationError,
 	CancellationTokenSource,
@@ -22,6 +24,7 @@ import { scanWorkspace, type ScanProgress } from '../../engine/workspace/scan';
 import { summarizeWorkspace, type SummarizeProgress } from '../../engine/workspace/summarize';
 import { MemoryTokenCountCache, TokenCounter } from '../../engine/workspace/tokenCount';
 import { LocalModel, type Conversation, type GenerationStats } from '../../runtime/localModel';
+import { TokenCountStore } from '../../runtime/tokenCountStore';
 import { tokensSha256, type TokenizedText } from '../../runtime/textSamples';
 import { runSearchJob } from '../../cli/commands/search';
 import { streamRemoteChat, type RemoteEndpoint } from './remoteEndpoint';
@@ -46,6 +49,7 @@ let modelKey = '';
 let loading: Promise<LocalModel> | undefined;
 let askConversation: Conversation | undefined;
 let counter: TokenCounter | undefined;
+let store: TokenCountStore | undefined;
 const countCache = new MemoryTokenCountCache();
 const jobs = new Map<string, CancellationTokenSource>();
 
@@ -101,6 +105,14 @@ class HostReader implements WorkspaceReader {
 	}
 }
 
+function saveCounts(): void {
+	try {
+		store?.save();
+	} catch (err) {
+		send({ type: 'log', message: `cannot save token counts: ${(err as Error).message}` });
+	}
+}
+
 // ---- Model ----------------------------------------------------------------------------------
 
 async function load(folder: string, options: EngineLoadOptions): Promise<LocalModel> {
@@ -121,10 +133,24 @@ async function load(folder: string, options: EngineLoadOptions): Promise<LocalMo
 	});
 	try {
 		model = await loading;
+		store = undefined;
+		if (options.cacheDir) {
+			try {
+				store = TokenCountStore.open(
+					options.cacheDir,
+					await readFile(path.join(model.folder.folder, 'tokenizer.json')),
+				);
+			} catch (err) {
+				send({
+					type: 'log',
+					message: `token counts are not kept: ${(err as Error).message}`,
+				});
+			}
+		}
 		counter = new TokenCounter(
 			model.folder.tokenizer,
 			(text) => createHash('sha256').update(text).digest('hex'),
-			countCache,
+			store ?? countCache,
 		);
 		return model;
 	} finally {
@@ -630,6 +656,7 @@ async function handle(message: HostToEngine): Promise<void> {
 			jobs.set(message.id, source);
 			try {
 				const result = await runJob(message.id, message.job, source.token);
+				saveCounts();
 				send({ type: 'done', id: message.id, result });
 			} catch (err) {
 				const cancelled =

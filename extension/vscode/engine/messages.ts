@@ -24,6 +24,8 @@ export interface EngineLoadOptions {
 	readonly intraOpThreads: number;
 	readonly prefillChunk?: number;
 	readonly maxKvCacheBytes: number;
+	/** Where token counts are kept between sessions (the extension's global storage). */
+	readonly cacheDir?: string;
 }
 
 export interface ModelInfo {

@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { buildSync } from 'esbuild';
@@ -68,8 +68,9 @@ describe('engine process (the model off the extension host)', function () {
 
 	after(() => client?.dispose());
 
+	const cacheDir = mkdtempSync(path.join(tmpdir(), 'longrope-engine-cache-'));
 	const load = () =>
-		client.load(MODEL as string, { intraOpThreads: 1, maxKvCacheBytes: 1 << 28 });
+		client.load(MODEL as string, { intraOpThreads: 1, maxKvCacheBytes: 1 << 28, cacheDir });
 
 	it('loads the model in a child process and answers from the workspace, streaming', async () => {
 		const info = await load();
@@ -106,6 +107,8 @@ describe('engine process (the model off the extension host)', function () {
 		assert.ok(result.plannedLength <= result.window);
 		assert.deepEqual(files.sort(), ['.gitignore', 'README.md', 'src/math.ts']);
 		assert.ok(phases.has('scanning') && phases.has('prefill'), [...phases].join());
+		// Token counts are kept for the next session.
+		assert.equal(readdirSync(path.join(cacheDir, 'token-counts')).length, 1);
 		// The host's event loop kept turning while the model ran.
 		assert.ok(Math.max(...lags) < 250, `event loop stalled ${Math.max(...lags).toFixed(0)} ms`);
 	});
