@@ -21,7 +21,12 @@ import {
 	updateMaxPositionEmbeddings,
 	writeFileAtomic,
 } from '../../runtime/longropeSetsWriter';
-import { readTokenizedTexts, tokensSha256, type TokenizedText } from '../../runtime/textSamples';
+import {
+	readTokenizedTexts,
+	sha256Hex,
+	tokensSha256,
+	type TokenizedText,
+} from '../../runtime/textSamples';
 import { booleanFlag, positiveIntegerFlag, required, stringFlag, UsageError } from '../args';
 import { JSON_FLAG, type CliCommand, type CliIo } from '../command';
 import { resolveModelFolder } from '../modelLocation';
@@ -35,6 +40,7 @@ export type SearchPerplexity = (
 export interface SearchJob {
 	readonly geometry: RotaryGeometry;
 	readonly model: string;
+	readonly modelSha256?: string;
 	readonly texts: readonly TokenizedText[];
 	readonly perplexity: SearchPerplexity;
 	readonly length: number;
@@ -129,6 +135,7 @@ export async function runSearchJob(job: SearchJob): Promise<FactorSearchOutcome>
 			fitnessAt,
 			baselines,
 			model: job.model,
+			modelSha256: job.modelSha256,
 			command: job.command,
 		},
 		{
@@ -263,6 +270,7 @@ export const searchCommand: CliCommand = {
 			const outcome = await runSearchJob({
 				geometry: model.folder.rope.geometry,
 				model: path.basename(model.folder.folder),
+				modelSha256: sha256Hex(readFileSync(model.folder.modelFile)),
 				texts,
 				perplexity: (ids, spec) => model.perplexity(ids, spec, source.token),
 				length,

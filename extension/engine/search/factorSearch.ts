@@ -58,6 +58,8 @@ export interface FactorSearchRequest {
 	/** The hand-made methods' perplexity at the target, each with its own attention factor. */
 	readonly baselines?: (length: number) => Promise<Record<string, number>>;
 	readonly model?: string;
+	/** sha256 of the model's weights file: a set belongs to these weights. */
+	readonly modelSha256?: string;
 	/** The command line that ran the search, for the record. */
 	readonly command?: string;
 }
@@ -175,6 +177,7 @@ export async function searchFactorSet(
 		provenance: {
 			method: 'LongRoPE evolutionary search (Ding et al. 2024, Algorithm 1), no fine-tuning',
 			...(request.model ? { model: request.model } : {}),
+			...(request.modelSha256 ? { modelSha256: request.modelSha256 } : {}),
 			targetLength,
 			originalWindow: window,
 			scale: round6(scale),

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Searches the bundled model's LongRoPE factor sets (issue 5) and writes them into its longrope.json:
+# the short-window recovery set at the original window (256) and long sets at 4×, 8× and 16× it,
+# in budget (progressive) mode sized for a 2-core laptop. Samples: bench/data/quality/search/ (the
+# quality benchmark evaluates on bench/data/quality/eval/, which the search never sees).
+#
+#   bash scripts/search-bundled.sh            all four sets
+#   bash scripts/search-bundled.sh long-2k    one of them
+#
+# Logs, --json documents and resumable states go to .model-build/search/; rerunning a set after a
+# crash resumes it from its state file.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+MODEL=${MODEL:-models/longrope-tiny}
+OUT=$MODEL/longrope.json
+LOGS=.model-build/search
+mkdir -p "$LOGS"
+TEXT=(bench/data/quality/search/*.txt)
+
+search() {
+	local name=$1
+	shift
+	local state=$LOGS/$name.state.json
+	local resume=(--state "$state")
+	[ -f "$state" ] && resume=(--resume "$state")
+	echo "== $name: longrope search --name $name $*" >&2
+	node -r esbuild-register extension/cli/main.ts search --model "$MODEL" --out "$OUT" --name "$name" \
+		--text "${TEXT[@]}" --seed 0 "${resume[@]}" --update-config --json "$@" \
+		>"$LOGS/$name.json" 2> >(tee "$LOGS/$name.log" >&2)
+	rm -f "$state"
+}
+
+sets=("$@")
+pick() { [ ${#sets[@]} -eq 0 ] || [[ " ${sets[*]} " == *" $1 "* ]]; }
+
+# Sized so that all four fit in about half an hour on 2 cores (one perplexity of 2048 tokens ≈ 2 s).
+pick long-2k && search long-2k --length 2048 --budget --population 32 --rounds 10 --samples 2
+pick short && search short --length 256 --population 32 --rounds 8
+pick long-1k && search long-1k --length 1024 --budget --population 32 --rounds 14 --samples 2
+pick long-4k && search long-4k --length 4096 --budget --population 24 --rounds 8 --samples 1
+echo "sets in $OUT: $(node -e "console.log(require(require('path').resolve(process.argv[1])).sets.map((s) => s.name).join(', '))" "$OUT")" >&2
