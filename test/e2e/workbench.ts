@@ -16,18 +16,30 @@ export async function waitForWorkbench(page: Page): Promise<void> {
 	await page.waitForSelector('.statusbar', { timeout: 60_000 });
 }
 
-/** Runs a command from the palette by its title, as a user types it. */
-export async function runCommand(page: Page, title: string): Promise<void> {
-	await page.keyboard.press('F1');
-	const input = page.locator('.quick-input-widget input');
-	await input.waitFor({ state: 'visible', timeout: 20_000 });
-	await input.fill(`>${title}`);
-	const row = page
-		.locator('.quick-input-list .monaco-list-row')
-		.filter({ hasText: title })
-		.first();
-	await row.waitFor({ state: 'visible', timeout: 20_000 });
-	await row.click();
+/**
+ * Runs a command from the palette by its title, as a user types it. Right after the window
+ * opens, the palette may not list extension commands yet: it is closed and opened again.
+ */
+export async function runCommand(page: Page, title: string, attempts = 6): Promise<void> {
+	for (let attempt = 1; ; attempt++) {
+		await page.keyboard.press('F1');
+		const input = page.locator('.quick-input-widget input');
+		await input.waitFor({ state: 'visible', timeout: 20_000 });
+		await input.fill(`>${title}`);
+		const row = page
+			.locator('.quick-input-list .monaco-list-row')
+			.filter({ hasText: title })
+			.first();
+		try {
+			await row.waitFor({ state: 'visible', timeout: 5_000 });
+			await row.click();
+			return;
+		} catch (error) {
+			await page.keyboard.press('Escape');
+			if (attempt >= attempts) throw error;
+			await page.waitForTimeout(2_000);
+		}
+	}
 }
 
 /** Opens a workspace file with Quick Open. */

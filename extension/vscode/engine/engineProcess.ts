@@ -200,6 +200,9 @@ function budgetInfo(b: ContextBudget): BudgetInfo {
 	};
 }
 
+/** Reduce rounds of a map-reduce summary before the engine gives up (each should halve the parts). */
+const MAX_REDUCE_ROUNDS = 12;
+
 // ---- Jobs -----------------------------------------------------------------------------------
 
 interface Generated {
@@ -474,6 +477,7 @@ async function runJob(id: string, job: EngineJob, token: CancellationToken): Pro
 	});
 	let last: GenerationStats | undefined;
 	let calls = 0;
+	let level = 0;
 	const result = await summarizeWorkspace({
 		scan,
 		counter: count,
@@ -485,13 +489,21 @@ async function runJob(id: string, job: EngineJob, token: CancellationToken): Pro
 		override: job.override,
 		...limits,
 		token,
-		onProgress: (p: SummarizeProgress) =>
+		onProgress: (p: SummarizeProgress) => {
+			level = Math.max(level, p.level);
 			send({
 				type: 'progress',
 				id,
 				progress: { phase: 'packing', done: p.done, total: p.total, detail: p.message },
-			}),
+			});
+		},
 		complete: async (messages, callToken) => {
+			// A guard: combining summaries must converge in a few rounds.
+			if (level > MAX_REDUCE_ROUNDS) {
+				throw new Error(
+					`the summaries did not combine into one within ${MAX_REDUCE_ROUNDS} rounds; lower the answer budget (longrope.answerTokens, now ${job.answerTokens}) so that several summaries fit one window`,
+				);
+			}
 			const conversation = m.createConversation();
 			try {
 				const generated = await generate(
