@@ -80,6 +80,11 @@ function table(ours: EngineReport, bare: EngineReport, tjs: EngineReport): strin
 			`| reuse / full prefill | ${((100 * fu.withReuseMs) / fu.fullPrefillMs).toFixed(1)}% | | | | |`,
 		);
 	}
+	if (ours.perplexityTokensPerSecond) {
+		lines.push(
+			`| perplexity tok/s, 2048 tokens (the search's fitness) | ${f0(ours.perplexityTokensPerSecond)} | | | | |`,
+		);
+	}
 	lines.push(
 		`| peak RSS MiB | ${f0(ours.peakRssMiB)} | ${f0(bare.peakRssMiB)} | ${f0(tjs.peakRssMiB)} | | |`,
 	);
