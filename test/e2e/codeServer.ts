@@ -65,6 +65,13 @@ export async function startCodeServer(
 	const userDataDir = path.join(base, 'user-data');
 	const extensionsDir = path.join(base, 'extensions');
 	mkdirSync(path.join(userDataDir, 'User'), { recursive: true });
+	// code-server's extension host is a remote one: machine-scoped settings (longrope.modelPath)
+	// are read from the machine's settings, not the user's.
+	mkdirSync(path.join(userDataDir, 'Machine'), { recursive: true });
+	writeFileSync(
+		path.join(userDataDir, 'Machine', 'settings.json'),
+		JSON.stringify(options.settings ?? {}, null, 2),
+	);
 	mkdirSync(extensionsDir, { recursive: true });
 	writeFileSync(
 		path.join(userDataDir, 'User', 'settings.json'),
@@ -167,7 +174,9 @@ export async function startCodeServer(
 					});
 				});
 			}
-			rmSync(base, { recursive: true, force: true });
+			// LONGROPE_E2E_KEEP=1 keeps the user data (logs, the LongRoPE output channel) to read.
+			if (process.env.LONGROPE_E2E_KEEP === '1') console.log(`      (kept ${base})`);
+			else rmSync(base, { recursive: true, force: true });
 		},
 	};
 }

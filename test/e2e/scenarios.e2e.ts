@@ -12,6 +12,7 @@ import {
 	readdirSync,
 	readFileSync,
 	rmSync,
+	symlinkSync,
 	writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -41,6 +42,61 @@ function bundledModel(): string {
 		: findModelFolder('', undefined, ROOT);
 	if (!folder) throw new Error('no bundled model under models/: the e2e suite needs one');
 	return folder;
+}
+
+/**
+ * The model folder for the scenarios: the bundled one when it has a factor set beyond its
+ * original window (the searched sets in longrope.json), else a copy of it (weights linked)
+ * with a position-interpolation set for 4× the window, so that the long-context scenario
+ * has a long set to show.
+ */
+function modelWithLongSet(folder: string): string {
+	const config = JSON.parse(readFileSync(path.join(folder, 'config.json'), 'utf8')) as {
+		original_max_position_embeddings?: number;
+		max_position_embeddings: number;
+		head_dim?: number;
+		hidden_size: number;
+		num_attention_heads: number;
+	};
+	const original = originalWindow(folder);
+	const setsFile = path.join(folder, 'longrope.json');
+	const sets = existsSync(setsFile)
+		? (JSON.parse(readFileSync(setsFile, 'utf8')) as { sets: { maxLength: number }[] }).sets
+		: [];
+	if (config.max_position_embeddings > original || sets.some((s) => s.maxLength > original)) {
+		return folder;
+	}
+	const copy = path.join(
+		mkdtempSync(path.join(tmpdir(), 'longrope-e2e-model-')),
+		path.basename(folder),
+	);
+	mkdirSync(copy);
+	for (const name of readdirSync(folder)) {
+		const from = path.join(folder, name);
+		if (name.startsWith('model.onnx')) symlinkSync(from, path.join(copy, name));
+		else writeFileSync(path.join(copy, name), readFileSync(from));
+	}
+	const pairs = (config.head_dim ?? config.hidden_size / config.num_attention_heads) / 2;
+	const scale = 4;
+	writeFileSync(
+		path.join(copy, 'longrope.json'),
+		JSON.stringify({
+			sets: [
+				{
+					name: `pi-${scale * original}`,
+					maxLength: scale * original,
+					factors: Array.from({ length: pairs }, () => scale),
+					nHat: 0,
+					attentionFactor: Math.sqrt(1 + Math.log(scale) / Math.log(original)),
+					provenance: { method: 'position interpolation, for the e2e scenarios' },
+				},
+			],
+		}),
+	);
+	console.log(
+		`      (the bundled model has no set beyond ${original} tokens: using ${copy} with a PI set)`,
+	);
+	return copy;
 }
 
 function originalWindow(folder: string): number {
@@ -151,7 +207,7 @@ describe('LongRoPE Assistant in a real VS Code (code-server + Chromium)', functi
 	before(async function () {
 		rmSync(ARTIFACTS, { recursive: true, force: true });
 		tools = provision();
-		model = bundledModel();
+		model = modelWithLongSet(bundledModel());
 		workspace = writeFixtureWorkspace(
 			path.join(mkdtempSync(path.join(tmpdir(), 'longrope-e2e-ws-')), 'calculator'),
 			originalWindow(model),
@@ -215,8 +271,11 @@ describe('LongRoPE Assistant in a real VS Code (code-server + Chromium)', functi
 		assert.ok(seen.phases.includes('prefill'), `phases seen: ${seen.phases.join(', ')}`);
 		assert.ok(seen.streamed > 0, 'the answer did not stream');
 		await chat.waitForSelector('article.turn.assistant:last-of-type a.citation', {
+			state: 'attached',
 			timeout: 10_000,
 		});
+		// The files the model was shown are listed under the answer (collapsed): open the list.
+		await chat.click('article.turn.assistant:last-of-type details.sources > summary');
 		await screenshot(page, '02-answer');
 		const link = chat
 			.locator('article.turn.assistant')
