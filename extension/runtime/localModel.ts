@@ -10,18 +10,21 @@ import { buildRotaryTables, type RotarySpec } from '../engine/rotaryTables';
 import { KvCache } from './kvCache';
 import { loadModelFolder, type ModelFolder } from './loadModelFolder';
 import { LongropeGraph, type GraphOptimization } from './longropeGraph';
+import { availableParallelism } from 'node:os';
 
 export interface LocalModelOptions {
-	/** onnxruntime's intra-op threads (0: one per core). */
+	/** onnxruntime's intra-op threads (0: one per core); default half the cores (bench/results/session.md). */
 	readonly intraOpThreads?: number;
 	readonly graphOptimization?: GraphOptimization;
-	/** Tokens per prefill run; bench/ measures the trade-off (attention memory vs run overhead). */
+	/** Tokens per prefill run: attention memory against run overhead; 256 measured best (bench/results/session.md). */
 	readonly prefillChunk?: number;
 	/** Requests whose planned KV cache is larger are refused before anything is allocated. */
 	readonly maxKvCacheBytes?: number;
 }
 
 export const DEFAULT_PREFILL_CHUNK = 256;
+/** On a 2-core machine with the editor busy, 1 thread beat 2 by 2.5× (bench/results/session.md); spinning threads fight the host. */
+export const DEFAULT_INTRA_OP_THREADS = Math.max(1, Math.floor(availableParallelism() / 2));
 export const DEFAULT_MAX_KV_CACHE_BYTES = 1024 * 1024 * 1024;
 
 export interface GenerationRequest {
@@ -91,7 +94,7 @@ export class LocalModel implements Disposable {
 	static async load(folderPath: string, options: LocalModelOptions = {}): Promise<LocalModel> {
 		const folder = await loadModelFolder(folderPath);
 		const resolved: Required<LocalModelOptions> = {
-			intraOpThreads: options.intraOpThreads ?? 0,
+			intraOpThreads: options.intraOpThreads ?? DEFAULT_INTRA_OP_THREADS,
 			graphOptimization: options.graphOptimization ?? 'all',
 			prefillChunk: options.prefillChunk ?? DEFAULT_PREFILL_CHUNK,
 			maxKvCacheBytes: options.maxKvCacheBytes ?? DEFAULT_MAX_KV_CACHE_BYTES,
