@@ -338,7 +338,7 @@ describe('LongRoPE Assistant in a real VS Code (code-server + Chromium)', functi
 	it('stops a generation midway', async () => {
 		// A longer answer budget, so that there is time to stop it (workspace settings: VS Code
 		// watches the workspace's files closely).
-		workspaceSettings({ 'longrope.answerTokens': 150 });
+		workspaceSettings({ 'longrope.answerTokens': 600 });
 		await page.waitForTimeout(3_000);
 		const chat = await viewFrame(page, 'chat');
 		// Press Stop from inside the page the moment the first words of the answer appear.
