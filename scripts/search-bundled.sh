@@ -33,9 +33,10 @@ search() {
 sets=("$@")
 pick() { [ ${#sets[@]} -eq 0 ] || [[ " ${sets[*]} " == *" $1 "* ]]; }
 
-# Sized so that all four fit in about half an hour on 2 cores (one perplexity of 2048 tokens ≈ 2 s).
+# Sized so that all four fit in about half an hour on 2 cores (one perplexity of 2048 tokens ≈ 2 s,
+# of 4096 ≈ 6 s).
 pick long-2k && search long-2k --length 2048 --budget --population 32 --rounds 10 --samples 2
 pick short && search short --length 256 --population 32 --rounds 8
 pick long-1k && search long-1k --length 1024 --budget --population 32 --rounds 14 --samples 2
-pick long-4k && search long-4k --length 4096 --budget --population 24 --rounds 8 --samples 1
+pick long-4k && search long-4k --length 4096 --budget --population 16 --rounds 6 --samples 1
 echo "sets in $OUT: $(node -e "console.log(require(require('path').resolve(process.argv[1])).sets.map((s) => s.name).join(', '))" "$OUT")" >&2
