@@ -261,15 +261,25 @@ describe('LongRoPE Assistant in a real VS Code (code-server + Chromium)', functi
 
 	it('asks about the workspace: the answer streams in with citations, and a citation opens the file', async () => {
 		const chat = await viewFrame(page, 'chat');
-		await watchChat(chat);
-		await ask(chat, 'What does the add function in src/math.ts do?');
-		const answer = await waitForAnswer(chat);
-		assert.equal(answer.outcome, 'done', answer.text);
+		// A small greedy model may answer a question with nothing at all: then ask another.
+		const questions = [
+			'What does the add function in src/math.ts do?',
+			'What is in src/math.ts?',
+			'Explain src/math.ts',
+		];
+		let seen: Watch = { busy: false, phases: [], streamed: 0 };
+		for (const question of questions) {
+			await watchChat(chat);
+			await ask(chat, question);
+			const answer = await waitForAnswer(chat);
+			assert.equal(answer.outcome, 'done', answer.text);
+			seen = await watched(chat);
+			if (answer.text.trim()) break;
+		}
 		// Busy first (loading, reading, prefill), then the answer, streamed into the page.
-		const seen = await watched(chat);
 		assert.ok(seen.busy, 'the busy state never showed');
 		assert.ok(seen.phases.includes('prefill'), `phases seen: ${seen.phases.join(', ')}`);
-		assert.ok(seen.streamed > 0, 'the answer did not stream');
+		assert.ok(seen.streamed > 0, 'no answer streamed into the chat');
 		await chat.waitForSelector('article.turn.assistant:last-of-type a.citation', {
 			state: 'attached',
 			timeout: 10_000,
@@ -341,25 +351,41 @@ describe('LongRoPE Assistant in a real VS Code (code-server + Chromium)', functi
 		workspaceSettings({ 'longrope.answerTokens': 600 });
 		await page.waitForTimeout(3_000);
 		const chat = await viewFrame(page, 'chat');
-		// Press Stop from inside the page the moment the first words of the answer appear.
-		await chat.evaluate(() => {
-			const observer = new MutationObserver(() => {
-				const turns = document.querySelectorAll('article.turn.assistant');
-				const last = turns[turns.length - 1];
-				const text = last?.querySelector('.body')?.textContent?.trim() ?? '';
-				if (last?.hasAttribute('aria-busy') && text && text !== '…') {
-					observer.disconnect();
-					(document.getElementById('stop') as HTMLButtonElement).click();
-				}
+		// Press Stop from inside the page the moment the first words of the answer appear; a
+		// question the model answers with nothing, or too fast to stop, is followed by another.
+		const questions = [
+			'Explain everything the manual in docs/manual.txt says, in detail.',
+			'What does the calculator do with the history of results?',
+			'How is precision configured?',
+		];
+		let answer = { text: '', outcome: 'none' };
+		for (const question of questions) {
+			await chat.evaluate(() => {
+				const w = window as unknown as { __stopper?: MutationObserver };
+				w.__stopper?.disconnect();
+				const observer = new MutationObserver(() => {
+					const turns = document.querySelectorAll('article.turn.assistant');
+					const last = turns[turns.length - 1];
+					const text = last?.querySelector('.body')?.textContent?.trim() ?? '';
+					if (last?.hasAttribute('aria-busy') && text && text !== '…') {
+						observer.disconnect();
+						(document.getElementById('stop') as HTMLButtonElement).click();
+					}
+				});
+				observer.observe(document.getElementById('messages') as HTMLElement, {
+					subtree: true,
+					childList: true,
+					characterData: true,
+				});
+				w.__stopper = observer;
 			});
-			observer.observe(document.getElementById('messages') as HTMLElement, {
-				subtree: true,
-				childList: true,
-				characterData: true,
-			});
-		});
-		await ask(chat, 'Explain everything the manual in docs/manual.txt says, in detail.');
-		const answer = await waitForAnswer(chat, 120_000);
+			await ask(chat, question);
+			answer = await waitForAnswer(chat, 120_000);
+			if (answer.outcome === 'stopped') break;
+		}
+		await chat.evaluate(() =>
+			(window as unknown as { __stopper?: MutationObserver }).__stopper?.disconnect(),
+		);
 		assert.equal(answer.outcome, 'stopped', answer.text);
 		assert.ok(answer.text.trim().length > 0, 'it stopped before the answer started');
 		assert.ok(await chat.$('#busy[hidden]'));
