@@ -127,7 +127,8 @@ async function load(folder: string, options: EngineLoadOptions): Promise<LocalMo
 	await old?.dispose();
 	modelKey = key;
 	loading = LocalModel.load(folder, {
-		intraOpThreads: options.intraOpThreads,
+		// 0: the runtime's default (measured by bench:session).
+		intraOpThreads: options.intraOpThreads || undefined,
 		prefillChunk: options.prefillChunk,
 		maxKvCacheBytes: options.maxKvCacheBytes,
 	});
