@@ -214,7 +214,14 @@ async function main(): Promise<void> {
 			`Total time of this benchmark: ${fmt((performance.now() - started) / 1000, 0)} s.`,
 			'',
 		].join('\n');
-		writeFileSync(path.join(outDir, 'quality.md'), md);
+		// Formatted as `npm run lint` expects (tables aligned by Prettier).
+		const prettier = await import('prettier');
+		const mdFile = path.join(outDir, 'quality.md');
+		const pretty = await prettier.format(md, {
+			...((await prettier.resolveConfig(mdFile)) ?? {}),
+			parser: 'markdown',
+		});
+		writeFileSync(mdFile, pretty);
 		writeFileSync(
 			path.join(outDir, 'quality-ppl.svg'),
 			perplexitySvg(ppl, {
@@ -225,7 +232,7 @@ async function main(): Promise<void> {
 			path.join(outDir, 'quality.json'),
 			`${JSON.stringify({ command, commit: git('rev-parse HEAD'), model: relative(folder), lengths, perplexity: ppl, passkey, goals: goalRows }, null, 1)}\n`,
 		);
-		process.stdout.write(md);
+		process.stdout.write(pretty);
 	} finally {
 		await model.dispose();
 	}

@@ -185,14 +185,22 @@ export function perplexitySvg(
 }
 
 function yTicks(min: number, max: number): number[] {
-	const ticks: number[] = [];
-	for (let p = Math.floor(Math.log10(min)); p <= Math.ceil(Math.log10(max)); p++) {
-		for (const f of [1, 2, 5]) {
-			const v = f * 10 ** p;
-			if (v >= min && v <= max) ticks.push(v);
+	// 1-2-5 per decade; a narrow range (less than a decade) gets every integer multiple.
+	for (const multiples of [
+		[1, 2, 5],
+		[1, 2, 3, 4, 5, 6, 7, 8, 9],
+	]) {
+		const ticks: number[] = [];
+		for (let p = Math.floor(Math.log10(min)); p <= Math.ceil(Math.log10(max)); p++) {
+			for (const f of multiples) {
+				const v = f * 10 ** p;
+				if (v >= min && v <= max) ticks.push(v);
+			}
 		}
+		if (ticks.length >= 4) return ticks;
 	}
-	return ticks;
+	const step = (max - min) / 4;
+	return [0, 1, 2, 3, 4].map((k) => +(min + k * step).toPrecision(2));
 }
 
 function formatTick(v: number): string {
