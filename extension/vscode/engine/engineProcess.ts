@@ -635,6 +635,29 @@ async function runSearch(
 	};
 }
 
+/** Runs a cancellable request: registered for `cancel`, and reported as failed (or stopped) if it throws. */
+async function cancellable(
+	id: string,
+	work: (token: CancellationToken) => Promise<void>,
+): Promise<void> {
+	const source = new CancellationTokenSource();
+	jobs.set(id, source);
+	try {
+		await work(source.token);
+	} catch (err) {
+		const cancelled = err instanceof CancellationError || source.token.isCancellationRequested;
+		send({
+			type: 'failed',
+			id,
+			message: cancelled ? 'Stopped' : (err as Error).message,
+			cancelled,
+		});
+	} finally {
+		jobs.delete(id);
+		source.dispose();
+	}
+}
+
 async function handle(message: HostToEngine): Promise<void> {
 	switch (message.type) {
 		case 'load':
@@ -664,49 +687,17 @@ async function handle(message: HostToEngine): Promise<void> {
 				});
 			}
 			return;
-		case 'job': {
-			const source = new CancellationTokenSource();
-			jobs.set(message.id, source);
-			try {
-				const result = await runJob(message.id, message.job, source.token);
+		case 'job':
+			return cancellable(message.id, async (token) => {
+				const result = await runJob(message.id, message.job, token);
 				saveCounts();
 				send({ type: 'done', id: message.id, result });
-			} catch (err) {
-				const cancelled =
-					err instanceof CancellationError || source.token.isCancellationRequested;
-				send({
-					type: 'failed',
-					id: message.id,
-					message: cancelled ? 'Stopped' : (err as Error).message,
-					cancelled,
-				});
-			} finally {
-				jobs.delete(message.id);
-				source.dispose();
-			}
-			return;
-		}
-		case 'search': {
-			const source = new CancellationTokenSource();
-			jobs.set(message.id, source);
-			try {
-				const result = await runSearch(message.id, message.job, source.token);
+			});
+		case 'search':
+			return cancellable(message.id, async (token) => {
+				const result = await runSearch(message.id, message.job, token);
 				send({ type: 'searched', id: message.id, result });
-			} catch (err) {
-				const cancelled =
-					err instanceof CancellationError || source.token.isCancellationRequested;
-				send({
-					type: 'failed',
-					id: message.id,
-					message: cancelled ? 'Stopped' : (err as Error).message,
-					cancelled,
-				});
-			} finally {
-				jobs.delete(message.id);
-				source.dispose();
-			}
-			return;
-		}
+			});
 		case 'cancel':
 			jobs.get(message.id)?.cancel();
 			return;
