@@ -2,7 +2,6 @@ import * as assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { buildSync } from 'esbuild';
 import { CancellationTokenSource } from '../../../extension/engine/cancellation';
 import { NodeWorkspaceReader } from '../../../extension/runtime/nodeWorkspaceReader';
 import { findModelFolder } from '../../../extension/runtime/modelFolder';
@@ -11,6 +10,7 @@ import { saveSearchedModel } from '../../../extension/vscode/searchedModel';
 import { EngineClient, JobError } from '../../../extension/vscode/engine/engineClient';
 import type { EngineJob } from '../../../extension/vscode/engine/messages';
 import { ScopedWorkspaceReader, underFolder } from '../../../extension/vscode/workspaceReader';
+import { engineBundle } from '../helpers/engineBundle';
 
 const ROOT = path.resolve(__dirname, '../../..');
 
@@ -42,7 +42,6 @@ const job = (extra: Partial<EngineJob> & Pick<EngineJob, 'kind'>): EngineJob =>
 
 describe('engine process (the model off the extension host)', function () {
 	this.timeout(120000);
-	let enginePath = '';
 	let client: EngineClient;
 	const log: string[] = [];
 
@@ -51,19 +50,7 @@ describe('engine process (the model off the extension host)', function () {
 			console.log('      (no bundled model under models/: the engine tests need one)');
 			this.skip();
 		}
-		// Inside the repository, so that onnxruntime-node resolves from node_modules.
-		enginePath = path.join(ROOT, 'node_modules/.cache/longrope-test/engine.js');
-		buildSync({
-			entryPoints: [path.join(ROOT, 'extension/vscode/engine/engineProcess.ts')],
-			bundle: true,
-			platform: 'node',
-			format: 'cjs',
-			target: 'node20',
-			outfile: enginePath,
-			external: ['onnxruntime-node'],
-			logLevel: 'silent',
-		});
-		client = new EngineClient(enginePath, (line) => log.push(line));
+		client = new EngineClient(engineBundle(), (line) => log.push(line));
 	});
 
 	after(() => client?.dispose());

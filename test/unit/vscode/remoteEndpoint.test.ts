@@ -4,11 +4,11 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { buildSync } from 'esbuild';
 import { CancellationTokenSource } from '../../../extension/engine/cancellation';
 import { NodeWorkspaceReader } from '../../../extension/runtime/nodeWorkspaceReader';
 import { findModelFolder } from '../../../extension/runtime/modelFolder';
 import { EngineClient, JobError } from '../../../extension/vscode/engine/engineClient';
+import { engineBundle } from '../helpers/engineBundle';
 import { SseParser, chatCompletionsUrl } from '../../../extension/vscode/engine/remoteEndpoint';
 import { readSettings } from '../../../extension/vscode/settings';
 
@@ -93,18 +93,7 @@ describe('remote endpoint (OpenAI-compatible)', () => {
 			});
 			await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
 			url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
-			const enginePath = path.join(ROOT, 'node_modules/.cache/longrope-test/engine.js');
-			buildSync({
-				entryPoints: [path.join(ROOT, 'extension/vscode/engine/engineProcess.ts')],
-				bundle: true,
-				platform: 'node',
-				format: 'cjs',
-				target: 'node20',
-				outfile: enginePath,
-				external: ['onnxruntime-node'],
-				logLevel: 'silent',
-			});
-			client = new EngineClient(enginePath);
+			client = new EngineClient(engineBundle());
 			await client.load(MODEL as string, { intraOpThreads: 1, maxKvCacheBytes: 1 << 28 });
 		});
 
