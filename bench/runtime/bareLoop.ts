@@ -1,6 +1,11 @@
 import * as ort from 'onnxruntime-node';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { argmax } from '../../extension/engine/generation/sampling';
+import { ropeConfigFromHf } from '../../extension/engine/hfRopeConfig';
+import { inverseFrequencies } from '../../extension/engine/rotaryGeometry';
+import { buildRotaryTables, rotarySpec } from '../../extension/engine/rotaryTables';
+import { noScaling } from '../../extension/engine/scalings';
 import {
 	DECODE_STEPS,
 	WARM_UP,
@@ -33,20 +38,17 @@ export async function measureBare(
 		num_key_value_heads: kvHeads,
 		head_dim: headDim,
 		vocab_size: vocab,
-		rope_theta: base,
 	} = config;
 	const half = headDim / 2;
 	const row = kvHeads * headDim;
 	const longest = Math.max(...prefillLengths, ...decodeLengths) + DECODE_STEPS + 1;
-	const cos = new Float32Array(longest * half);
-	const sin = new Float32Array(longest * half);
-	for (let p = 0; p < longest; p++) {
-		for (let i = 0; i < half; i++) {
-			const angle = p * Math.pow(base, (-2 * i) / headDim);
-			cos[p * half + i] = Math.cos(angle);
-			sin[p * half + i] = Math.sin(angle);
-		}
-	}
+	// Plain RoPE from the engine's own table code, built before any clock starts.
+	const geometry = ropeConfigFromHf(config).geometry;
+	const { cos, sin } = buildRotaryTables(
+		rotarySpec(inverseFrequencies(geometry.base, geometry.rotaryDim), noScaling(geometry)),
+		0,
+		longest,
+	);
 	const keys = Array.from({ length: layers }, () => new Float32Array(longest * row));
 	const values = Array.from({ length: layers }, () => new Float32Array(longest * row));
 
@@ -94,7 +96,6 @@ export async function measureBare(
 		return logits;
 	}
 
-	const argmax = (xs: Float32Array) => xs.reduce((best, x, i) => (x > xs[best] ? i : best), 0);
 	const prefill: Record<number, number> = {};
 	const decode: Record<number, number> = {};
 	const greedy: Record<number, number[]> = {};
