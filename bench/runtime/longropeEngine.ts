@@ -19,7 +19,9 @@ async function run(
 	reuse?: ReturnType<LocalModel['createConversation']>,
 ) {
 	const conversation = reuse ?? model.createConversation();
-	const stream = conversation.generate({ prompt, maxNewTokens });
+	// Plain RoPE (the unscaled set, whatever the length), as transformers.js computes inside its graph,
+	// so that the three engines' greedy tokens can be compared; the cost is the same for any set.
+	const stream = conversation.generate({ prompt, maxNewTokens, override: 'default' });
 	let next = await stream.next();
 	while (!next.done) next = await stream.next();
 	if (!reuse) conversation.dispose();
