@@ -191,15 +191,6 @@ export class Conversation implements Disposable {
 		this.cache = new KvCache(model.folder.shape, 256);
 	}
 
-	/** Tokens whose keys are cached now. */
-	get cachedTokens(): number {
-		return this.cachedIds.length;
-	}
-
-	get kvBytes(): number {
-		return this.cache.bytes;
-	}
-
 	/** Streams the answer as text deltas; the generator's return value carries the statistics. */
 	async *generate(
 		request: GenerationRequest,
