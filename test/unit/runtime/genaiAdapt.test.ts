@@ -2,6 +2,7 @@ import * as assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import {
 	cpSync,
+	existsSync,
 	mkdtempSync,
 	readFileSync,
 	readdirSync,
@@ -25,7 +26,7 @@ import {
 	encodeModel,
 	type ModelProto,
 } from '../../../extension/runtime/genai/onnxProto';
-import type { CachePair } from '../../../extension/runtime/genai/rotaryCaches';
+import type { CachePair, CacheSource } from '../../../extension/runtime/genai/rotaryCaches';
 import { ModelFolderError } from '../../../extension/runtime/loadModelFolder';
 import { loadOnnxRuntime } from '../../../extension/runtime/onnxRuntime';
 
@@ -279,6 +280,22 @@ describe('ORT-genai graph adaptation', function () {
 		assert.deepEqual(folderDigest(dir), before);
 	});
 
+	it('without config.json, recovers λ with the assumed base and compares with nothing', async () => {
+		const dir = copyFixture('longrope');
+		unlinkSync(path.join(dir, 'config.json'));
+		const folder = await readGenaiFolder(dir);
+		assert.equal(folder.rope, undefined);
+		const adapted = await adaptGenaiGraph(folder, cacheRoot);
+		assert.deepEqual(adapted.base, {
+			base: 10000,
+			source: 'assumed 10000 (no config.json; only λ_0 is base-free)',
+		});
+		assert.deepEqual(adapted.discrepancies, []);
+		adapted.recoveredSets[1].factors.forEach((f, i) =>
+			assert.ok(Math.abs(f - LONG[i]) <= FACTOR_TOLERANCE * LONG[i], `λ_${i} = ${f}`),
+		);
+	});
+
 	it('recognizes the If by structure, whatever the builder named it', async () => {
 		const dir = copyFixture('longrope');
 		rewriteModel(dir, (model) => {
@@ -395,5 +412,60 @@ describe('ORT-genai graph adaptation', function () {
 				readFileSync(file),
 			);
 		});
+	});
+
+	/** The faithful replicas (test/replicas/make_replicas.py), when this checkout has them. */
+	describe('on the ORT-genai replicas', () => {
+		const REPLICAS = path.resolve(__dirname, '../../fixtures/replicas');
+		const kinds: [string, CacheSource['kind'], number][] = [
+			['phi3-128k', 'if', 32],
+			['phi3-128k-acc4', 'if', 32],
+			['phi4-mini', 'if', 48],
+			['plain', 'initializer', 32],
+		];
+		for (const [kind, cacheKind, rotaryDim] of kinds) {
+			it(`${kind}: same logits as the original across the window, λ as config.json, folder untouched`, async function () {
+				const dir = path.join(REPLICAS, kind);
+				if (!existsSync(dir)) this.skip();
+				const before = folderDigest(dir);
+				const folder = await readGenaiFolder(dir);
+				const adapted = await adaptGenaiGraph(folder, cacheRoot);
+				assert.equal(adapted.cacheKind, cacheKind);
+				assert.equal(adapted.rotaryDim, rotaryDim);
+				assert.deepEqual(adapted.discrepancies, []);
+				const source = await readOriginalCaches(folder);
+				// Prefill to 4 short of the window and decode one by one: past it for LongRoPE (where
+				// the original switches to its long caches), up to the cache's last row otherwise.
+				const pick = (total: number) =>
+					source.kind === 'initializer'
+						? source.single
+						: total > source.window
+							? source.long
+							: source.short;
+				const window = source.kind === 'if' ? source.window : source.single.cos.rows;
+				const chunks = [
+					window - 24,
+					20,
+					1,
+					1,
+					1,
+					1,
+					...(source.kind === 'if' ? [1, 1, 3] : []),
+				];
+				const ort = await loadOnnxRuntime();
+				const original = await ort.InferenceSession.create(folder.modelFile);
+				const lifted = await openAdaptedSession(adapted);
+				const total = chunks.reduce((a, b) => a + b, 0);
+				const ids = Array.from({ length: total }, (_, i) => (i * 37 + 5) % 300);
+				const expected = await runChunks(ort, original, folder, ids, chunks);
+				const actual = await runChunks(ort, lifted, folder, ids, chunks, pick);
+				await original.release();
+				await lifted.release();
+				actual.forEach((logits, step) =>
+					assert.deepEqual(logits, expected[step], `step ${step}`),
+				);
+				assert.deepEqual(folderDigest(dir), before);
+			});
+		}
 	});
 });
