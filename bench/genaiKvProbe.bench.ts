@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type * as Ort from 'onnxruntime-node';
 import {
+	ATTR_INT,
 	encodeModel,
 	ONNX_FLOAT,
 	ONNX_INT32,
@@ -71,9 +72,9 @@ function gqaModel(): Uint8Array {
 					],
 					output: ['attn', 'present_key', 'present_value'],
 					attribute: [
-						{ name: 'num_heads', type: 2, i: HEADS },
-						{ name: 'kv_num_heads', type: 2, i: KV_HEADS },
-						{ name: 'do_rotary', type: 2, i: 1 },
+						{ name: 'num_heads', type: ATTR_INT, i: HEADS },
+						{ name: 'kv_num_heads', type: ATTR_INT, i: KV_HEADS },
+						{ name: 'do_rotary', type: ATTR_INT, i: 1 },
 					],
 				},
 			],

@@ -220,8 +220,6 @@ export const ONNX_INT64 = 7;
 export const ONNX_EXTERNAL = 1;
 /** AttributeProto.AttributeType values. */
 export const ATTR_INT = 2;
-export const ATTR_TENSOR = 4;
-export const ATTR_GRAPH = 5;
 
 let modelType: protobuf.Type | undefined;
 
