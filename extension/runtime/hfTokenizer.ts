@@ -8,7 +8,8 @@ export class HfTokenizer implements TextTokenizer {
 
 	constructor(json: Record<string, unknown>, source: string) {
 		try {
-			this.tokenizer = new Tokenizer(json, {});
+			// No clean-up of spaces before punctuation: decode must give back the encoded text exactly.
+			this.tokenizer = new Tokenizer(json, { clean_up_tokenization_spaces: false });
 		} catch (err) {
 			throw new Error(
 				`${source} is not a usable Hugging Face tokenizer: ${err instanceof Error ? err.message : String(err)}`,
@@ -16,8 +17,11 @@ export class HfTokenizer implements TextTokenizer {
 		}
 		const model = json.model as { vocab?: Record<string, number> } | undefined;
 		const added = (json.added_tokens as { id: number }[] | undefined) ?? [];
-		const ids = [...Object.values(model?.vocab ?? {}), ...added.map((t) => t.id)];
-		this.vocabSize = ids.length === 0 ? 0 : Math.max(...ids) + 1;
+		// A loop, not Math.max(...ids): 200k arguments overflow the call stack.
+		let maxId = -1;
+		for (const id of Object.values(model?.vocab ?? {})) if (id > maxId) maxId = id;
+		for (const token of added) if (token.id > maxId) maxId = token.id;
+		this.vocabSize = maxId + 1;
 	}
 
 	encode(text: string): number[] {
@@ -25,6 +29,8 @@ export class HfTokenizer implements TextTokenizer {
 	}
 
 	decode(ids: readonly number[]): string {
+		// @huggingface/tokenizers refuses an empty list.
+		if (ids.length === 0) return '';
 		return this.tokenizer.decode([...ids], { skip_special_tokens: false });
 	}
 

@@ -1,27 +1,48 @@
 /**
- * Turns generated token ids into text deltas without ever splitting a character: a byte-level
- * token can end inside a multi-byte UTF-8 sequence, which decodes to U+FFFD until the rest
- * arrives, so such a tail is held back.
+ * Turns generated token ids into text deltas whose concatenation is exactly the decoded answer.
+ * Tokens are not decoded one by one: a SentencePiece decoder drops the `▁` space that starts a
+ * text, so each token alone would lose its space. Instead a short window of recent tokens is
+ * decoded and the text it gained is emitted (the windows of vLLM's incremental detokenizer). A
+ * token can also end inside a multi-byte UTF-8 character (byte-level BPE, or SentencePiece's
+ * byte fallback `<0xE2>`), which decodes to U+FFFD until the rest arrives, so such a tail is held
+ * back, for at most three tokens.
  */
 export class TextStream {
-	private pending: number[] = [];
+	private readonly ids: number[] = [];
+	/** Where the decoded window starts: a token whose text was already emitted. */
+	private windowStart = 0;
+	/** Tokens before this one have been emitted. */
+	private emittedUpTo = 0;
 
 	constructor(private readonly decode: (ids: readonly number[]) => string) {}
 
 	/** Text that became complete with this token ('' while a character is unfinished). */
 	push(id: number): string {
-		this.pending.push(id);
-		const text = this.decode(this.pending);
-		if (text.endsWith('\uFFFD') && this.pending.length < 4) return '';
-		this.pending = [];
-		return text;
+		this.ids.push(id);
+		return this.emit(false);
 	}
 
 	/** Whatever is left at the end, invalid bytes shown as U+FFFD. */
 	flush(): string {
-		const text = this.pending.length > 0 ? this.decode(this.pending) : '';
-		this.pending = [];
-		return text;
+		return this.emit(true);
+	}
+
+	private emit(force: boolean): string {
+		if (this.emittedUpTo === this.ids.length) return '';
+		const before = this.text(this.windowStart, this.emittedUpTo);
+		const after = this.text(this.windowStart, this.ids.length);
+		const pending = this.ids.length - this.emittedUpTo;
+		if (!force && after.endsWith('\uFFFD') && pending < 4) return '';
+		// The window may only decode to more text; if a decoder ever rewrote its start, emit nothing
+		// rather than text that was already given out.
+		const delta = after.startsWith(before) ? after.slice(before.length) : '';
+		this.windowStart = this.emittedUpTo;
+		this.emittedUpTo = this.ids.length;
+		return delta;
+	}
+
+	private text(from: number, to: number): string {
+		return to > from ? this.decode(this.ids.slice(from, to)) : '';
 	}
 }
 
