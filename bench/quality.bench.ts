@@ -7,7 +7,7 @@ import { execSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { modelGenerate } from '../extension/cli/commands/eval';
+import { ropeGenerate } from '../extension/app/evaluation';
 import { findModelFolder } from '../extension/runtime/modelFolder';
 import {
 	evaluatePasskey,
@@ -139,7 +139,7 @@ async function main(): Promise<void> {
 			tokenizer: model.folder.tokenizer,
 			trials,
 			seed,
-			generate: modelGenerate(model),
+			generate: ropeGenerate(model),
 			onProgress: log,
 		});
 		const passkeySeconds = (performance.now() - t1) / 1000;

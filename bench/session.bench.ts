@@ -4,6 +4,7 @@
 import { writeFileSync, mkdirSync } from 'node:fs';
 import * as path from 'node:path';
 import type { GraphOptimization } from '../extension/runtime/longropeGraph';
+import { planIds } from '../extension/engine/model/requestPlan';
 import { LocalModel } from '../extension/runtime/localModel';
 import { median, promptIds } from './runtime/shared';
 
@@ -24,10 +25,9 @@ async function measure(setting: Setting): Promise<{ prefill: number; decode: num
 	const prefill: number[] = [];
 	const decode: number[] = [];
 	for (let r = 0; r <= RUNS; r++) {
-		const conversation = model.createConversation();
+		const conversation = model.openSession();
 		const stream = conversation.generate({
-			prompt: promptIds(PROMPT, r),
-			maxNewTokens: DECODE + 1,
+			plan: planIds(model, promptIds(PROMPT, r), DECODE + 1),
 		});
 		let next = await stream.next();
 		while (!next.done) next = await stream.next();

@@ -7,7 +7,7 @@
  * and drop (and log) anything that does not match: a webview is untrusted, and so is what the
  * model writes.
  */
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 
 export type ViewKind = 'chat' | 'diagnostics';
 
@@ -66,6 +66,8 @@ export interface BudgetInfo {
 	readonly template: number;
 	readonly context: number;
 	readonly question: number;
+	/** Earlier turns of the chat that went back to the model. */
+	readonly history: number;
 	readonly answer: number;
 	readonly free: number;
 	readonly limit?: string;
@@ -236,6 +238,7 @@ const diagnostics = shape({
 			template: nonNegInt,
 			context: nonNegInt,
 			question: nonNegInt,
+			history: nonNegInt,
 			answer: nonNegInt,
 			free: num,
 			limit: optional(str),

@@ -26,7 +26,7 @@ await Promise.all([
 	}),
 	esbuild.build({
 		...common,
-		entryPoints: ['extension/vscode/engine/engineProcess.ts'],
+		entryPoints: ['extension/app/engineProcess.ts'],
 		outfile: 'dist/engine.js',
 		platform: 'node',
 		target: 'node20',

@@ -95,6 +95,7 @@ export class DiagnosticsView {
 			const segments: [string, number, string][] = [
 				['template', b.template, 'Template'],
 				['context', b.context, 'Workspace context'],
+				['history', b.history, 'Earlier turns'],
 				['question', b.question, 'Question'],
 				['answer', b.answer, 'Answer budget'],
 				['free', Math.max(0, b.free), 'Free'],

@@ -1,6 +1,7 @@
 import { inverseFrequencies } from '../../extension/engine/rotaryGeometry';
 import { rotarySpec } from '../../extension/engine/rotaryTables';
 import { noScaling } from '../../extension/engine/scalings';
+import { planIds } from '../../extension/engine/model/requestPlan';
 import { LocalModel } from '../../extension/runtime/localModel';
 import {
 	DECODE_STEPS,
@@ -16,12 +17,14 @@ async function run(
 	model: LocalModel,
 	prompt: number[],
 	maxNewTokens: number,
-	reuse?: ReturnType<LocalModel['createConversation']>,
+	reuse?: ReturnType<LocalModel['openSession']>,
 ) {
-	const conversation = reuse ?? model.createConversation();
+	const conversation = reuse ?? model.openSession();
 	// Plain RoPE (the unscaled set, whatever the length), as transformers.js computes inside its graph,
 	// so that the three engines' greedy tokens can be compared; the cost is the same for any set.
-	const stream = conversation.generate({ prompt, maxNewTokens, override: 'default' });
+	const stream = conversation.generate({
+		plan: planIds(model, prompt, maxNewTokens, 'default'),
+	});
 	let next = await stream.next();
 	while (!next.done) next = await stream.next();
 	if (!reuse) conversation.dispose();
@@ -60,7 +63,7 @@ export async function measureLongrope(
 	const withReuse = [];
 	const full = [];
 	for (let r = 0; r < repeats; r++) {
-		const conversation = model.createConversation();
+		const conversation = model.openSession();
 		await run(model, [...context, ...promptIds(24, 4)], 1, conversation);
 		withReuse.push(
 			(await run(model, [...context, ...promptIds(24, 5)], 1, conversation)).stats

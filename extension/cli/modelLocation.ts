@@ -25,7 +25,7 @@ export function resolveModelFolder(flag: string | undefined): string {
 	if (folder === undefined) {
 		throw new UsageError(
 			flag
-				? `--model ${flag} is not a model folder (no config.json there)`
+				? `--model ${flag} is not a model folder (no config.json or genai_config.json there)`
 				: 'no bundled model found under models/; pass --model DIR',
 		);
 	}

@@ -1,8 +1,8 @@
 /**
  * The KV cache, owned by JavaScript: per layer one key and one value buffer, sequence-major
  * ([position][kv head][head dim], batch 1), so that the graph reads the filled prefix as a view
- * without a copy and only the new rows are written back. Capacity grows by doubling, so a long
- * generation copies O(log n) times, not on every step.
+ * without a copy and only the new rows are written back. It is sized once per request, for the
+ * request's planned length (which the memory cap approved), and never grows during it.
  */
 export interface KvShape {
 	readonly layers: number;
@@ -19,12 +19,12 @@ export class KvCache {
 
 	constructor(
 		readonly shape: KvShape,
-		initialCapacity = 256,
+		capacity = 0,
 	) {
 		this.row = shape.kvHeads * shape.headDim;
 		this.keys = [];
 		this.values = [];
-		this.allocate(Math.max(1, initialCapacity));
+		this.allocate(capacity);
 	}
 
 	/** Tokens whose keys and values are cached. */
@@ -63,16 +63,16 @@ export class KvCache {
 		};
 	}
 
-	/** Makes room for `extra` more tokens, growing by doubling when needed. */
-	reserve(extra: number): void {
+	/**
+	 * Sizes the cache for a request of `tokens` positions (its planned length), keeping what is
+	 * cached: exactly that many when it holds fewer, so memory follows the plan.
+	 */
+	ensureCapacity(tokens: number): void {
 		this.checkUsable();
-		const needed = this.filled + extra;
-		let capacity = this.capacity;
-		if (needed <= capacity) return;
-		while (capacity < needed) capacity *= 2;
+		if (tokens <= this.capacity) return;
 		const oldKeys = this.keys;
 		const oldValues = this.values;
-		this.allocate(capacity);
+		this.allocate(tokens);
 		const end = this.filled * this.row;
 		for (let l = 0; l < this.shape.layers; l++) {
 			this.keys[l].set(oldKeys[l].subarray(0, end));
@@ -90,7 +90,7 @@ export class KvCache {
 		}
 		if (this.filled + keys.length / this.row > this.capacity) {
 			throw new Error(
-				`KV cache: ${keys.length / this.row} new rows do not fit; reserve() first`,
+				`KV cache: ${keys.length / this.row} new rows do not fit after ${this.filled} of the ${this.capacity} positions planned`,
 			);
 		}
 		const at = this.filled * this.row;

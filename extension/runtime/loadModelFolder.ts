@@ -105,3 +105,9 @@ export async function loadModelFolder(folder: string): Promise<ModelFolder> {
 	}
 	return { folder, modelFile: path.join(folder, 'model.onnx'), config, rope, shape, tokenizer };
 }
+
+/** Only a folder's tokenizer (a remote model counts tokens with it); nothing else is read. */
+export async function loadModelTokenizer(folder: string): Promise<HfTokenizer> {
+	const file = path.join(folder, 'tokenizer.json');
+	return new HfTokenizer(await readJsonObject(file), file);
+}

@@ -1,16 +1,32 @@
+import { availableParallelism } from 'node:os';
+import * as path from 'node:path';
 import { throwIfCancelled, type CancellationToken } from '../engine/cancellation';
-import type { Disposable } from '../engine/emitter';
 import { FactorManager } from '../engine/factorManager';
-import type { FactorOverride } from '../engine/factorSelection';
 import type { RopeConfig } from '../engine/factorSet';
+import {
+	buildChatPrompt,
+	type ChatMessage,
+	type ChatPrompt,
+} from '../engine/generation/chatTemplate';
 import { checkKvBudget } from '../engine/generation/memoryGuard';
-import { Sampler, type SamplingOptions } from '../engine/generation/sampling';
+import { Sampler } from '../engine/generation/sampling';
 import { StopStringFilter, TextStream } from '../engine/generation/textStream';
+import type {
+	GenerationHooks,
+	GenerationRequest,
+	GenerationStats,
+	LanguageModel,
+	LengthLimit,
+	ModelDescription,
+	ModelSession,
+	PerplexityResult,
+	PlanInfo,
+	StopReason,
+} from '../engine/model/languageModel';
 import { buildRotaryTables, type RotarySpec } from '../engine/rotaryTables';
 import { KvCache } from './kvCache';
 import { loadModelFolder, type ModelFolder } from './loadModelFolder';
 import { LongropeGraph, type GraphOptimization } from './longropeGraph';
-import { availableParallelism } from 'node:os';
 
 export interface LocalModelOptions {
 	/** onnxruntime's intra-op threads (0: one per core); default half the cores (bench/results/session.md). */
@@ -27,83 +43,45 @@ export const DEFAULT_PREFILL_CHUNK = 256;
 export const DEFAULT_INTRA_OP_THREADS = Math.max(1, Math.floor(availableParallelism() / 2));
 export const DEFAULT_MAX_KV_CACHE_BYTES = 1024 * 1024 * 1024;
 
-export interface GenerationRequest {
-	/** The whole prompt, template applied; a prefix shared with the conversation's cache is not run again. */
-	readonly prompt: readonly number[];
-	readonly maxNewTokens: number;
-	readonly sampling?: SamplingOptions;
-	/** Token ids that end the answer (end of turn, end of text); they are not part of it. */
-	readonly stopIds?: readonly number[];
-	readonly stopStrings?: readonly string[];
-	readonly override?: FactorOverride;
-}
+/** Settings that change without reloading the weights. */
+export type LocalModelTuning = Pick<LocalModelOptions, 'prefillChunk' | 'maxKvCacheBytes'>;
 
-export interface PlanInfo {
-	readonly set: string;
-	readonly reason: string;
-	readonly warning?: string;
-	readonly plannedLength: number;
-	readonly promptTokens: number;
-	/** Prompt tokens whose keys were already cached (prefix reuse). */
-	readonly reusedTokens: number;
-	/** Why the cache was dropped before this request, when it was (another factor set). */
-	readonly cacheRebuilt?: string;
-	readonly plannedKvBytes: number;
-}
+/** The turn markers of the bundled template, as text: a small model may write them out. */
+const STOP_STRINGS = ['<|end|>', '<|user|>', '<|system|>'];
 
-export interface PrefillProgress {
-	readonly done: number;
-	readonly total: number;
-	readonly tokensPerSecond: number;
-	readonly etaSeconds: number;
-}
+/**
+ * The project's own model folder (the bundled one, or a user's with the same graph contract) on
+ * onnxruntime-node: one ONNX session, shared by the sessions (conversations) opened on it.
+ */
+export class LocalModel implements LanguageModel {
+	readonly description: ModelDescription;
+	readonly countMargin = 0;
+	readonly windows: { readonly kind: 'factor-sets'; readonly rope: RopeConfig };
+	readonly stopStrings = STOP_STRINGS;
+	private tuning: Required<LocalModelTuning>;
 
-export interface GenerationHooks {
-	onPlan?(plan: PlanInfo): void;
-	onPrefill?(progress: PrefillProgress): void;
-}
-
-export type StopReason = 'stop-token' | 'stop-string' | 'max-tokens';
-
-export interface GenerationStats {
-	readonly plan: PlanInfo;
-	readonly newTokens: number;
-	/** The answer's token ids, stop token excluded. */
-	readonly tokenIds: readonly number[];
-	readonly stopReason: StopReason;
-	readonly timeToFirstTokenMs: number;
-	readonly prefillTokensPerSecond: number;
-	readonly decodeTokensPerSecond: number;
-	readonly kvBytes: number;
-}
-
-export interface PerplexityResult {
-	readonly tokens: number;
-	readonly negativeLogLikelihood: number;
-	readonly perplexity: number;
-}
-
-/** The bundled (or a user's) model on onnxruntime-node: one session, shared by conversations. */
-export class LocalModel implements Disposable {
 	private constructor(
 		readonly folder: ModelFolder,
 		readonly graph: LongropeGraph,
-		readonly options: Required<LocalModelOptions>,
-	) {}
+		readonly options: Required<Pick<LocalModelOptions, 'intraOpThreads' | 'graphOptimization'>>,
+		tuning: Required<LocalModelTuning>,
+	) {
+		this.description = {
+			name: path.basename(folder.folder),
+			kind: 'local',
+			location: folder.folder,
+		};
+		this.windows = { kind: 'factor-sets', rope: folder.rope };
+		this.tuning = tuning;
+	}
 
 	static async load(folderPath: string, options: LocalModelOptions = {}): Promise<LocalModel> {
 		const folder = await loadModelFolder(folderPath);
-		const resolved: Required<LocalModelOptions> = {
+		const resolved = {
 			intraOpThreads: options.intraOpThreads ?? DEFAULT_INTRA_OP_THREADS,
-			graphOptimization: options.graphOptimization ?? 'all',
-			prefillChunk: options.prefillChunk ?? DEFAULT_PREFILL_CHUNK,
-			maxKvCacheBytes: options.maxKvCacheBytes ?? DEFAULT_MAX_KV_CACHE_BYTES,
+			graphOptimization: options.graphOptimization ?? ('all' as const),
 		};
-		if (!Number.isInteger(resolved.prefillChunk) || resolved.prefillChunk <= 0) {
-			throw new Error(
-				`prefillChunk must be a positive integer, not ${resolved.prefillChunk}`,
-			);
-		}
+		const tuning = checkedTuning(options);
 		if (!Number.isInteger(resolved.intraOpThreads) || resolved.intraOpThreads < 0) {
 			throw new Error(
 				`intraOpThreads must be an integer ≥ 0, not ${resolved.intraOpThreads}`,
@@ -113,15 +91,43 @@ export class LocalModel implements Disposable {
 			intraOpThreads: resolved.intraOpThreads || undefined,
 			graphOptimization: resolved.graphOptimization,
 		});
-		return new LocalModel(folder, graph, resolved);
+		return new LocalModel(folder, graph, resolved, tuning);
+	}
+
+	get tokenizer() {
+		return this.folder.tokenizer;
 	}
 
 	get kvBytesPerToken(): number {
 		return KvCache.bytesFor(this.folder.shape, 1);
 	}
 
+	get prefillChunk(): number {
+		return this.tuning.prefillChunk;
+	}
+
+	get maxKvCacheBytes(): number {
+		return this.tuning.maxKvCacheBytes;
+	}
+
+	get memoryLimit(): LengthLimit {
+		return {
+			tokens: Math.floor(this.tuning.maxKvCacheBytes / this.kvBytesPerToken),
+			reason: 'the KV-cache memory cap (longrope.maxKvCacheMB)',
+		};
+	}
+
+	/** Changes the memory cap and prefill chunk; the weights stay loaded. */
+	retune(tuning: LocalModelTuning): void {
+		this.tuning = checkedTuning({ ...this.tuning, ...tuning });
+	}
+
+	renderChat(messages: readonly ChatMessage[]): ChatPrompt {
+		return buildChatPrompt(this.folder.tokenizer, messages);
+	}
+
 	/** A conversation choosing among the model's factor sets, or among `rope`'s (evaluations pass their own). */
-	createConversation(rope: RopeConfig = this.folder.rope): Conversation {
+	openSession(rope: RopeConfig = this.folder.rope): Conversation {
 		return new Conversation(this, rope);
 	}
 
@@ -136,16 +142,16 @@ export class LocalModel implements Disposable {
 	): Promise<PerplexityResult> {
 		if (ids.length < 2)
 			throw new Error(`perplexity needs at least 2 tokens, got ${ids.length}`);
-		checkKvBudget(ids.length, this.kvBytesPerToken, this.options.maxKvCacheBytes);
+		checkKvBudget(ids.length, this.kvBytesPerToken, this.tuning.maxKvCacheBytes);
 		const cache = new KvCache(this.folder.shape, ids.length);
 		const vocab = this.folder.shape.vocabSize;
 		let nll = 0;
 		try {
-			for (let start = 0; start < ids.length - 1; start += this.options.prefillChunk) {
+			for (let start = 0; start < ids.length - 1; start += this.tuning.prefillChunk) {
 				throwIfCancelled(token);
 				const chunk = ids.slice(
 					start,
-					Math.min(start + this.options.prefillChunk, ids.length - 1),
+					Math.min(start + this.tuning.prefillChunk, ids.length - 1),
 				);
 				const logits = await this.graph.forward(
 					chunk,
@@ -174,11 +180,12 @@ export class LocalModel implements Disposable {
 /**
  * One conversation's state: its factor manager and its KV cache with the token ids the cache
  * holds. Consecutive requests that share a prompt prefix reuse the cached keys; a request whose
- * planned length picks another factor set drops them first (keys are cached already rotated).
+ * plan runs another factor set drops them first (keys are cached already rotated). The cache is
+ * sized for each request's planned length before prefill.
  */
-export class Conversation implements Disposable {
+export class Conversation implements ModelSession {
 	readonly rope: FactorManager;
-	private cache: KvCache;
+	private readonly cache: KvCache;
 	private cachedIds: number[] = [];
 	private cacheKey: string | undefined;
 	private busy = false;
@@ -188,7 +195,7 @@ export class Conversation implements Disposable {
 		rope: RopeConfig,
 	) {
 		this.rope = new FactorManager(rope);
-		this.cache = new KvCache(model.folder.shape, 256);
+		this.cache = new KvCache(model.folder.shape);
 	}
 
 	/** Streams the answer as text deltas; the generator's return value carries the statistics. */
@@ -214,23 +221,37 @@ export class Conversation implements Disposable {
 		token: CancellationToken | undefined,
 		hooks: GenerationHooks,
 	): AsyncGenerator<string, GenerationStats> {
-		const { prompt, maxNewTokens } = request;
+		const { plan } = request;
+		const prompt = plan.promptIds;
+		const maxNewTokens = plan.answerTokens;
+		const plannedLength = plan.plannedLength;
 		if (prompt.length === 0) throw new Error('the prompt is empty');
-		if (!Number.isInteger(maxNewTokens) || maxNewTokens <= 0) {
-			throw new Error(`maxNewTokens must be a positive integer, not ${maxNewTokens}`);
+		if (prompt.length + maxNewTokens !== plannedLength) {
+			throw new Error(
+				`the plan is inconsistent: ${prompt.length} prompt tokens + ${maxNewTokens} answer ≠ planned ${plannedLength}`,
+			);
+		}
+		const set = plan.choice.set;
+		if (!set) {
+			throw new Error(
+				`${this.model.description.name} runs LongRoPE factor sets; the plan has none`,
+			);
 		}
 		const model = this.model;
-		const plannedLength = prompt.length + maxNewTokens;
 		const plannedKvBytes = checkKvBudget(
 			plannedLength,
 			model.kvBytesPerToken,
-			model.options.maxKvCacheBytes,
+			model.maxKvCacheBytes,
 		);
 		const sampler = new Sampler(request.sampling);
 		throwIfCancelled(token);
 
 		const previous = this.rope.active;
-		const active = this.rope.plan({ plannedLength, override: request.override });
+		const active = this.rope.use(
+			{ set, reason: plan.choice.reason, warning: plan.choice.warning },
+			plannedLength,
+			plan.override,
+		);
 		let cacheRebuilt: string | undefined;
 		if (this.cacheKey !== active.key) {
 			if (this.cachedIds.length > 0 && previous) {
@@ -246,7 +267,8 @@ export class Conversation implements Disposable {
 		while (reused < limit && this.cachedIds[reused] === prompt[reused]) reused++;
 		this.cache.truncate(reused);
 		this.cachedIds.length = reused;
-		const plan: PlanInfo = {
+		this.cache.ensureCapacity(plannedLength);
+		const info: PlanInfo = {
 			set: active.set.name,
 			reason: active.reason,
 			warning: active.warning,
@@ -255,16 +277,18 @@ export class Conversation implements Disposable {
 			reusedTokens: reused,
 			cacheRebuilt,
 			plannedKvBytes,
+			factors: this.rope.explain(),
 		};
-		hooks.onPlan?.(plan);
+		hooks.onStart?.(info);
 
 		const started = performance.now();
 		const vocab = model.folder.shape.vocabSize;
 		let logits: Float32Array = new Float32Array(0);
 		const total = prompt.length - reused;
-		for (let start = reused; start < prompt.length; start += model.options.prefillChunk) {
+		const chunkSize = model.prefillChunk;
+		for (let start = reused; start < prompt.length; start += chunkSize) {
 			throwIfCancelled(token);
-			const chunk = prompt.slice(start, start + model.options.prefillChunk);
+			const chunk = prompt.slice(start, start + chunkSize);
 			const out = await model.graph.forward(
 				chunk,
 				this.rope.tables(start, chunk.length),
@@ -284,9 +308,9 @@ export class Conversation implements Disposable {
 		const prefillMs = performance.now() - started;
 
 		const history = [...prompt];
-		const stopIds = new Set(request.stopIds ?? []);
+		const stopIds = new Set(plan.stopIds);
 		const text = new TextStream((ids) => model.folder.tokenizer.decode(ids));
-		const stops = new StopStringFilter(request.stopStrings ?? []);
+		const stops = new StopStringFilter(model.stopStrings);
 		let newTokens = 0;
 		let stopReason: StopReason = 'max-tokens';
 		let firstTokenMs = 0;
@@ -321,7 +345,7 @@ export class Conversation implements Disposable {
 		}
 		const decodeSeconds = (performance.now() - decodeStarted) / 1000;
 		return {
-			plan,
+			plan: info,
 			newTokens,
 			tokenIds: history.slice(prompt.length),
 			stopReason,
@@ -343,6 +367,20 @@ export class Conversation implements Disposable {
 		this.cache.dispose();
 		this.rope.dispose();
 	}
+}
+
+function checkedTuning(tuning: LocalModelTuning): Required<LocalModelTuning> {
+	const checked = {
+		prefillChunk: tuning.prefillChunk ?? DEFAULT_PREFILL_CHUNK,
+		maxKvCacheBytes: tuning.maxKvCacheBytes ?? DEFAULT_MAX_KV_CACHE_BYTES,
+	};
+	if (!Number.isInteger(checked.prefillChunk) || checked.prefillChunk <= 0) {
+		throw new Error(`prefillChunk must be a positive integer, not ${checked.prefillChunk}`);
+	}
+	if (!(checked.maxKvCacheBytes > 0)) {
+		throw new Error(`maxKvCacheBytes must be positive, not ${checked.maxKvCacheBytes}`);
+	}
+	return checked;
 }
 
 function logSoftmaxAt(row: Float32Array, target: number): number {

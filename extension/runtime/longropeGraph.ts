@@ -112,7 +112,6 @@ export class LongropeGraph {
 			feeds[pastValueName(l)] = new ort.Tensor('float32', prefix.values, kvDims);
 		}
 		const out = await this.session.run(feeds);
-		cache.reserve(ids.length);
 		for (let l = 0; l < shape.layers; l++) {
 			cache.write(
 				l,
@@ -122,10 +121,6 @@ export class LongropeGraph {
 		}
 		cache.commit(ids.length);
 		return out.logits.data as Float32Array;
-	}
-
-	newCache(initialCapacity?: number): KvCache {
-		return new KvCache(this.shape, initialCapacity);
 	}
 
 	async dispose(): Promise<void> {

@@ -8,7 +8,7 @@ const NOT_MODELS = new Set(['train']);
 /**
  * The model folder to use: the configured path (`~` expanded, relative paths against the
  * workspace), or else the bundled default — `models/` itself when it holds a config.json,
- * otherwise the first of its subfolders (by name) that does. Undefined when none has one.
+ * otherwise the first of its subfolders (by name) that does (genai_config.json counts too). Undefined when none has one.
  */
 export function findModelFolder(
 	configuredPath: string,
@@ -31,6 +31,10 @@ export function findModelFolder(
 		.find(hasConfig);
 }
 
+/** The project's own folders have a config.json; ONNX Runtime GenAI exports a genai_config.json. */
 function hasConfig(folder: string): boolean {
-	return existsSync(path.join(folder, 'config.json'));
+	return (
+		existsSync(path.join(folder, 'config.json')) ||
+		existsSync(path.join(folder, 'genai_config.json'))
+	);
 }

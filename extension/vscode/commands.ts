@@ -4,6 +4,7 @@ import * as vscode from 'vscode';
 import { loadModelFolderRopeConfig } from '../runtime/ropeConfigFiles';
 import type { Assistant } from './assistant';
 import { explainFactors } from './explainFactorsCommand';
+import { searchFactors } from './factorSearchCommand';
 import { CHAT_VIEW, DIAGNOSTICS_VIEW } from './views';
 
 function relativeTo(folder: vscode.WorkspaceFolder, uri: vscode.Uri): string | undefined {
@@ -105,7 +106,7 @@ export function registerCommands(
 			await assistant.summarize({ kind: 'workspace', name: folder.name });
 		}),
 		vscode.commands.registerCommand('longrope.stop', () => assistant.stop()),
-		vscode.commands.registerCommand('longrope.searchFactors', () => assistant.searchFactors()),
+		vscode.commands.registerCommand('longrope.searchFactors', () => searchFactors(assistant)),
 		vscode.commands.registerCommand('longrope.newChat', () => assistant.newChat()),
 		vscode.commands.registerCommand('longrope.chooseFactorSet', async () => {
 			const settings = assistant.settings();

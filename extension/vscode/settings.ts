@@ -1,5 +1,5 @@
 import type { SamplingOptions } from '../engine/generation/sampling';
-import type { RemoteEndpoint } from './engine/remoteEndpoint';
+import type { RemoteEndpoint } from '../runtime/remoteEndpoint';
 
 /** What the extension reads from `longrope.*`, checked, with defaults where a value is unusable. */
 export interface Settings {
@@ -13,7 +13,7 @@ export interface Settings {
 	readonly threads: number;
 	readonly sampling: SamplingOptions;
 	/** An OpenAI-compatible endpoint that answers instead of the local model: text leaves the machine. */
-	readonly remote?: RemoteEndpoint;
+	readonly remote?: RemoteEndpoint & { readonly contextWindow: number };
 }
 
 export const DEFAULTS = {
@@ -142,12 +142,19 @@ export function readSettings(
 	);
 	const remoteUrl = text('remote.url', settings.get<string>('remote.url', ''), '');
 	const remoteModel = text('remote.model', settings.get<string>('remote.model', ''), '');
+	const remoteWindow = integer(
+		'remote.contextWindow',
+		settings.get<number>('remote.contextWindow', 0),
+		0,
+		0,
+		10_000_000,
+	);
 	const keyVariable = text(
 		'remote.apiKeyVariable',
 		settings.get<string>('remote.apiKeyVariable', ''),
 		'',
 	);
-	let remote: RemoteEndpoint | undefined;
+	let remote: Settings['remote'];
 	if (remoteUrl) {
 		if (!/^https?:\/\/[^\s/]+/i.test(remoteUrl)) {
 			problems.push(
@@ -164,7 +171,12 @@ export function readSettings(
 					`longrope.remote.apiKeyVariable names ${keyVariable}, which is not set`,
 				);
 			}
-			remote = { url: remoteUrl, model: remoteModel, ...(apiKey ? { apiKey } : {}) };
+			remote = {
+				url: remoteUrl,
+				model: remoteModel,
+				contextWindow: remoteWindow,
+				...(apiKey ? { apiKey } : {}),
+			};
 		}
 	}
 	return {

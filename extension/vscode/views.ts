@@ -8,6 +8,7 @@ import {
 	type WebviewToHost,
 } from '../protocol';
 import type { Assistant } from './assistant';
+import { openCitation } from './citationLinks';
 import { viewHtml } from './webviewHtml';
 
 export const CHAT_VIEW = 'longrope.chat';
@@ -109,7 +110,7 @@ export class AssistantView implements vscode.WebviewViewProvider {
 				void this.assistant.newChat();
 				return;
 			case 'openCitation':
-				void this.assistant.openCitation(message.path, message.line);
+				void openCitation(message.path, message.line);
 				return;
 			case 'copy':
 				void vscode.env.clipboard.writeText(message.text);

@@ -16,6 +16,7 @@ const diagnostics: Diagnostics = {
 		template: 40,
 		context: 3000,
 		question: 10,
+		history: 0,
 		answer: 160,
 		free: 886,
 	},

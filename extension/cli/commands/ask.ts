@@ -1,5 +1,10 @@
-import { LocalModel } from '../../runtime/localModel';
+import { askJob } from '../../app/askJob';
+import { DEFAULT_SAMPLING } from '../../app/jobContext';
+import { sourcesOf } from '../../app/events';
+import type { Citation } from '../../engine/workspace/citations';
+import { openWorkspace } from '../../app/workspaceSource';
 import { DEFAULT_MAX_FILE_BYTES } from '../../runtime/nodeWorkspaceReader';
+import { tokensSha256 } from '../../runtime/textSamples';
 import {
 	booleanFlag,
 	positiveIntegerFlag,
@@ -9,8 +14,9 @@ import {
 	type ParsedArgs,
 } from '../args';
 import { JSON_FLAG, type CliCommand } from '../command';
+import { runCliJob } from '../jobRunner';
 import { resolveModelFolder } from '../modelLocation';
-import { askJob, localBackend } from '../workspaceJobs';
+import { cliEvents, statsJson } from '../renderEvents';
 
 export const DEFAULT_MAX_NEW_TOKENS = 64;
 
@@ -53,13 +59,24 @@ export function listFlag(args: ParsedArgs, name: string): string[] | undefined {
 export function readerFlags(args: ParsedArgs): {
 	exclude?: string[];
 	maxFileBytes?: number;
-	override?: string;
 } {
 	return {
 		exclude: listFlag(args, 'exclude'),
 		maxFileBytes: positiveIntegerFlag(args, 'max-file-size'),
-		override: stringFlag(args, 'factor-set'),
 	};
+}
+
+/** The answer settings from the flags, with the defaults the editor uses too. */
+export function answerFlags(args: ParsedArgs) {
+	return {
+		answerTokens: positiveIntegerFlag(args, 'max-new-tokens') ?? DEFAULT_MAX_NEW_TOKENS,
+		override: stringFlag(args, 'factor-set'),
+		sampling: DEFAULT_SAMPLING,
+	};
+}
+
+export function citationText(c: Citation): string {
+	return `${c.path}:${c.line}${c.endLine ? `-${c.endLine}` : ''}`;
 }
 
 export const askCommand: CliCommand = {
@@ -90,20 +107,49 @@ export const askCommand: CliCommand = {
 			throw new UsageError(
 				`one question at a time; quote it ("${[question, ...extra].join(' ')}")`,
 			);
-		const answerTokens = positiveIntegerFlag(args, 'max-new-tokens') ?? DEFAULT_MAX_NEW_TOKENS;
-		const options = {
-			question,
-			answerTokens,
-			json: booleanFlag(args, 'json'),
-			workspace: stringFlag(args, 'workspace'),
+		const json = booleanFlag(args, 'json');
+		const { reader, focus } = openWorkspace({
+			root: stringFlag(args, 'workspace'),
 			files: listFlag(args, 'files'),
 			...readerFlags(args),
-		};
-		const model = await LocalModel.load(resolveModelFolder(stringFlag(args, 'model')));
-		try {
-			await askJob(options, await localBackend(model, io), io);
-		} finally {
-			await model.dispose();
+		});
+		const emit = cliEvents(io, { quiet: json, name: reader.name });
+		const folder = resolveModelFolder(stringFlag(args, 'model'));
+		const result = await runCliJob({ folder }, io, emit, async (context) => {
+			const session = context.model.openSession();
+			try {
+				return await askJob(
+					{ question, ...answerFlags(args), ...(focus ? { focus } : {}) },
+					reader,
+					session,
+					context,
+				);
+			} finally {
+				session.dispose();
+			}
+		});
+		if (json) {
+			io.stdout(
+				`${JSON.stringify({
+					question,
+					answer: result.text,
+					...statsJson(result.stats),
+					promptSha256: tokensSha256(result.promptIds),
+					workspace: reader.name,
+					files: result.manifest.files,
+					budget: result.manifest.budget,
+					citations: result.citations,
+					droppedCitations: result.dropped,
+					sources: sourcesOf(result.manifest.files),
+					...(result.leftOut ? { leftOut: result.leftOut } : {}),
+				})}\n`,
+			);
+			return;
 		}
+		io.stdout('\n');
+		if (result.citations.length > 0) {
+			io.stdout(`\nSources: ${result.citations.map(citationText).join(', ')}\n`);
+		}
+		if (result.leftOut) io.stdout(`\nNote: ${result.leftOut}\n`);
 	},
 };

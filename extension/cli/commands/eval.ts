@@ -1,17 +1,15 @@
 import * as path from 'node:path';
-import { CancellationTokenSource, type CancellationToken } from '../../engine/cancellation';
+import { CancellationTokenSource } from '../../engine/cancellation';
 import {
 	evaluatePasskey,
 	evaluatePerplexity,
-	type GenerateFn,
 	type PasskeyRow,
 	type PerplexityRow,
 } from '../../engine/evaluation/harness';
 import { EVAL_METHODS, parseMethods, type EvalMethod } from '../../engine/evaluation/methods';
 import { passkeyTable, perplexityTable } from '../../engine/evaluation/qualityReport';
-import type { StaticFactorSet } from '../../engine/factorSet';
-import type { RopeScaling } from '../../engine/scalings';
-import { LocalModel } from '../../runtime/localModel';
+import { requireRopeModel, ropeGenerate } from '../../app/evaluation';
+import { openModel } from '../../app/models';
 import { readTokenizedTexts } from '../../runtime/textSamples';
 import { booleanFlag, integerListFlag, positiveIntegerFlag, stringFlag, UsageError } from '../args';
 import { JSON_FLAG, type CliCommand, type CliIo } from '../command';
@@ -20,51 +18,6 @@ import { textFiles } from './search';
 
 export const DEFAULT_TRIALS = 10;
 const LENGTH_MULTIPLES = [1, 2, 4, 8, 16];
-
-/** Greedy answers from the model with one ad-hoc factor set (the harness's generate). */
-export function modelGenerate(model: LocalModel): GenerateFn {
-	return async (
-		prompt,
-		scaling: RopeScaling,
-		setName,
-		maxNewTokens,
-		token?: CancellationToken,
-	) => {
-		const set: StaticFactorSet = {
-			name: 'eval',
-			method: 'longrope',
-			maxLength: prompt.length + maxNewTokens,
-			scale: 1,
-			source: `eval ${setName}`,
-			factors: Array.from(scaling.factors),
-			nHat: scaling.nHat,
-			attentionFactor: scaling.attentionFactor,
-		};
-		const conversation = model.createConversation({
-			geometry: model.folder.rope.geometry,
-			sets: [set],
-		});
-		try {
-			const stream = conversation.generate(
-				{ prompt, maxNewTokens, override: 'eval', stopIds: eosIds(model) },
-				token,
-			);
-			let text = '';
-			for (;;) {
-				const next = await stream.next();
-				if (next.done) return text;
-				text += next.value;
-			}
-		} finally {
-			conversation.dispose();
-		}
-	};
-}
-
-function eosIds(model: LocalModel): number[] {
-	const eos = model.folder.tokenizer.tokenId('</s>');
-	return eos === undefined ? [] : [eos];
-}
 
 export interface EvalOptions {
 	readonly lengths: readonly number[];
@@ -137,26 +90,30 @@ export const evalCommand: CliCommand = {
 		if (kind !== 'ppl' && kind !== 'passkey') {
 			throw new UsageError('say which evaluation: "eval ppl" or "eval passkey"');
 		}
-		const model = await LocalModel.load(resolveModelFolder(stringFlag(args, 'model')));
+		const { model: opened } = await openModel({
+			folder: resolveModelFolder(stringFlag(args, 'model')),
+		});
 		const source = new CancellationTokenSource();
 		const onSigint = () => source.cancel();
 		process.once('SIGINT', onSigint);
 		try {
-			const { geometry, sets } = model.folder.rope;
+			const model = requireRopeModel(opened);
+			const { geometry, sets } = model.windows.rope;
 			const options = evalOptions(args, geometry.originalWindow);
-			const name = path.basename(model.folder.folder);
+			const name = path.basename(model.description.location);
+			const perplexity = model.perplexity.bind(model);
 			const json = booleanFlag(args, 'json');
 			const progress = (line: string) => io.stderr(`${line}\n`);
 			if (kind === 'ppl') {
 				const files = textFiles({ ...args, positionals: rest });
 				if (files.length === 0) throw new UsageError('eval ppl needs --text FILE');
-				const texts = await readTokenizedTexts(files, model.folder.tokenizer);
+				const texts = await readTokenizedTexts(files, model.tokenizer);
 				const rows = await evaluatePerplexity({
 					geometry,
 					modelSets: sets,
 					...options,
 					samples: texts.map((t) => ({ name: t.path, ids: t.ids })),
-					perplexity: (ids, spec, token) => model.perplexity(ids, spec, token),
+					perplexity,
 					token: source.token,
 					onProgress: progress,
 				});
@@ -179,10 +136,10 @@ export const evalCommand: CliCommand = {
 				geometry,
 				modelSets: sets,
 				...options,
-				tokenizer: model.folder.tokenizer,
+				tokenizer: model.tokenizer,
 				trials,
 				seed,
-				generate: modelGenerate(model),
+				generate: ropeGenerate(model),
 				token: source.token,
 				onProgress: progress,
 			});
@@ -190,7 +147,7 @@ export const evalCommand: CliCommand = {
 		} finally {
 			process.removeListener('SIGINT', onSigint);
 			source.dispose();
-			await model.dispose();
+			await opened.dispose();
 		}
 	},
 };

@@ -1,166 +1,17 @@
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { requireRopeModel } from '../../app/evaluation';
+import { openModel } from '../../app/models';
+import { runSearchJob } from '../../app/searchJob';
 import { CancellationTokenSource } from '../../engine/cancellation';
-import { specFor } from '../../engine/evaluation/harness';
-import { methodScaling, type EvalMethod } from '../../engine/evaluation/methods';
-import type { Fitness, SearchProgress } from '../../engine/search/evolution';
-import {
-	defaultSetName,
-	scalingFromCandidate,
-	searchFactorSet,
-	type FactorSearchOutcome,
-	type SampleRecord,
-} from '../../engine/search/factorSearch';
-import { parseSearchState, serializeSearchState } from '../../engine/search/state';
-import type { RotaryGeometry } from '../../engine/rotaryGeometry';
-import type { RotarySpec } from '../../engine/rotaryTables';
-import { LocalModel } from '../../runtime/localModel';
-import {
-	mergeFactorSet,
-	updateMaxPositionEmbeddings,
-	writeFileAtomic,
-} from '../../runtime/longropeSetsWriter';
-import {
-	readTokenizedTexts,
-	sha256Hex,
-	tokensSha256,
-	type TokenizedText,
-} from '../../runtime/textSamples';
+import type { FactorSearchOutcome } from '../../engine/search/factorSearch';
+import { mergeFactorSet, updateMaxPositionEmbeddings } from '../../runtime/longropeSetsWriter';
+import { readTokenizedTexts, sha256Hex } from '../../runtime/textSamples';
 import { booleanFlag, positiveIntegerFlag, required, stringFlag, UsageError } from '../args';
-import { JSON_FLAG, type CliCommand, type CliIo } from '../command';
+import { JSON_FLAG, type CliCommand } from '../command';
 import { resolveModelFolder } from '../modelLocation';
-
-/** The runtime's perplexity, as the search needs it (injectable for tests). */
-export type SearchPerplexity = (
-	ids: readonly number[],
-	spec: RotarySpec,
-) => Promise<{ tokens: number; negativeLogLikelihood: number }>;
-
-export interface SearchJob {
-	readonly geometry: RotaryGeometry;
-	readonly model: string;
-	readonly modelSha256?: string;
-	readonly texts: readonly TokenizedText[];
-	readonly perplexity: SearchPerplexity;
-	readonly length: number;
-	readonly maxSamples?: number;
-	readonly name?: string;
-	readonly rounds?: number;
-	readonly populationSize?: number;
-	readonly seed?: number;
-	readonly upper?: number;
-	readonly patience?: number;
-	readonly budget?: boolean;
-	readonly stateFile: string;
-	readonly resume: boolean;
-	readonly io: CliIo;
-	readonly command?: string;
-	readonly token?: CancellationTokenSource['token'];
-}
-
-/** The texts long enough for the target, each cut to its first `length` tokens. */
-export function searchSamples(
-	texts: readonly TokenizedText[],
-	length: number,
-	maxSamples = Infinity,
-): { samples: TokenizedText[]; records: SampleRecord[] } {
-	const samples = texts.filter((t) => t.ids.length >= length).slice(0, maxSamples);
-	if (samples.length === 0) {
-		const longest = Math.max(0, ...texts.map((t) => t.ids.length));
-		throw new UsageError(
-			`no --text file has ${length} tokens (the longest has ${longest}); give longer held-out text`,
-		);
-	}
-	const records = samples.map((s) => ({
-		source: s.path,
-		sha256: s.sha256,
-		tokens: length,
-		tokensSha256: tokensSha256(s.ids.slice(0, length)),
-	}));
-	return { samples, records };
-}
-
-/** Runs one search on injected perplexity; writes the state file as it goes. */
-export async function runSearchJob(job: SearchJob): Promise<FactorSearchOutcome> {
-	const { samples, records } = searchSamples(job.texts, job.length, job.maxSamples);
-	const { geometry } = job;
-	const ppl = async (spec: RotarySpec, length: number): Promise<number> => {
-		let nll = 0;
-		let tokens = 0;
-		for (const sample of samples) {
-			const r = await job.perplexity(sample.ids.slice(0, length), spec);
-			nll += r.negativeLogLikelihood;
-			tokens += r.tokens;
-		}
-		return Math.exp(nll / tokens);
-	};
-	const fitnessAt =
-		(length: number): Fitness =>
-		async (candidate) =>
-			ppl(specFor(geometry, scalingFromCandidate(candidate)), length);
-	const baselines = async (length: number): Promise<Record<string, number>> => {
-		const methods: EvalMethod[] =
-			length > geometry.originalWindow ? ['none', 'pi', 'ntk', 'yarn'] : ['none'];
-		const out: Record<string, number> = {};
-		for (const method of methods) {
-			const m = methodScaling(method, geometry, length, []);
-			out[method] = await ppl(specFor(geometry, m.scaling), length);
-		}
-		return out;
-	};
-	const resumeState =
-		job.resume && existsSync(job.stateFile)
-			? parseSearchState(readFileSync(job.stateFile, 'utf8'), job.stateFile)
-			: undefined;
-	if (job.resume && !resumeState) {
-		throw new UsageError(`--resume ${job.stateFile}: no such state file`);
-	}
-	const name = job.name ?? defaultSetName(job.length, geometry.originalWindow);
-	job.io.stderr(
-		`search "${name}" at ${job.length} tokens on ${samples.length} sample(s); state: ${job.stateFile}${resumeState ? ' (resumed)' : ''}\n`,
-	);
-	return searchFactorSet(
-		{
-			geometry,
-			targetLength: job.length,
-			name,
-			seed: job.seed,
-			rounds: job.rounds,
-			populationSize: job.populationSize,
-			upper: job.upper,
-			patience: job.patience,
-			budget: job.budget,
-			samples: records,
-			fitnessAt,
-			baselines,
-			model: job.model,
-			modelSha256: job.modelSha256,
-			command: job.command,
-		},
-		{
-			token: job.token,
-			resume: resumeState,
-			onCheckpoint: (state) => writeFileAtomic(job.stateFile, serializeSearchState(state)),
-			onProgress: (p) => job.io.stderr(`${progressLine(name, p)}\n`),
-		},
-	);
-}
-
-export function progressLine(name: string, p: SearchProgress): string {
-	const eta = Number.isFinite(p.etaSeconds) ? formatSeconds(p.etaSeconds) : '?';
-	return (
-		`search ${name} [${p.stageLabel} ${p.stage + 1}/${p.stages}] round ${p.round}/${p.rounds}: ` +
-		`best ${p.best.toFixed(4)}, median ${p.median.toFixed(4)}, ${p.evaluations} evaluations ` +
-		`(${p.evaluationsPerSecond.toFixed(2)}/s), elapsed ${formatSeconds(p.elapsedSeconds)}, ETA ${eta}`
-	);
-}
-
-function formatSeconds(s: number): string {
-	if (s < 90) return `${s.toFixed(0)} s`;
-	if (s < 5400) return `${(s / 60).toFixed(1)} min`;
-	return `${(s / 3600).toFixed(1)} h`;
-}
+import { cliEvents } from '../renderEvents';
 
 function numberFlag(args: Parameters<CliCommand['run']>[0], name: string): number | undefined {
 	const value = stringFlag(args, name);
@@ -258,7 +109,9 @@ export const searchCommand: CliCommand = {
 		const stateFile = resumeFile ?? stringFlag(args, 'state') ?? defaultState;
 		const roundsText = stringFlag(args, 'rounds');
 		const rounds = roundsText === '0' ? 0 : positiveIntegerFlag(args, 'rounds');
-		const model = await LocalModel.load(resolveModelFolder(stringFlag(args, 'model')));
+		const { model: opened } = await openModel({
+			folder: resolveModelFolder(stringFlag(args, 'model')),
+		});
 		const source = new CancellationTokenSource();
 		const onSigint = () => {
 			io.stderr(`cancelling; resume with --resume ${stateFile}\n`);
@@ -266,11 +119,14 @@ export const searchCommand: CliCommand = {
 		};
 		process.once('SIGINT', onSigint);
 		try {
-			const texts = await readTokenizedTexts(files, model.folder.tokenizer);
+			const model = requireRopeModel(opened);
+			const { geometry } = model.windows.rope;
+			const texts = await readTokenizedTexts(files, model.tokenizer);
+			const weights = path.join(model.description.location, 'model.onnx');
 			const outcome = await runSearchJob({
-				geometry: model.folder.rope.geometry,
-				model: path.basename(model.folder.folder),
-				modelSha256: sha256Hex(readFileSync(model.folder.modelFile)),
+				geometry,
+				model: path.basename(model.description.location),
+				modelSha256: sha256Hex(readFileSync(weights)),
 				texts,
 				perplexity: (ids, spec) => model.perplexity(ids, spec, source.token),
 				length,
@@ -284,11 +140,11 @@ export const searchCommand: CliCommand = {
 				budget: booleanFlag(args, 'budget'),
 				stateFile,
 				resume: resumeFile !== undefined,
-				io,
+				emit: cliEvents(io, { quiet: true }),
 				command: commandLine(args),
 				token: source.token,
 			});
-			const merged = mergeFactorSet(out, outcome.set, model.folder.rope.geometry);
+			const merged = mergeFactorSet(out, outcome.set, geometry);
 			let maxPositionEmbeddings: number | undefined;
 			if (booleanFlag(args, 'update-config')) {
 				maxPositionEmbeddings = updateMaxPositionEmbeddings(
@@ -315,7 +171,7 @@ export const searchCommand: CliCommand = {
 		} finally {
 			process.removeListener('SIGINT', onSigint);
 			source.dispose();
-			await model.dispose();
+			await opened.dispose();
 		}
 	},
 };

@@ -1,9 +1,22 @@
-import { LocalModel } from '../../runtime/localModel';
-import { booleanFlag, positiveIntegerFlag, stringFlag, UsageError } from '../args';
+import { statSync } from 'node:fs';
+import * as path from 'node:path';
+import { summarizeJob } from '../../app/summarizeJob';
+import { openWorkspace } from '../../app/workspaceSource';
+import type { SummaryScope } from '../../engine/prompts/filePrompts';
+import { booleanFlag, stringFlag, UsageError } from '../args';
 import { JSON_FLAG, type CliCommand } from '../command';
+import { runCliJob } from '../jobRunner';
 import { resolveModelFolder } from '../modelLocation';
-import { localBackend, summarizeJob } from '../workspaceJobs';
-import { DEFAULT_MAX_NEW_TOKENS, MODEL_FLAGS, READER_FLAGS, readerFlags } from './ask';
+import { cliEvents, statsJson } from '../renderEvents';
+import { answerFlags, MODEL_FLAGS, READER_FLAGS, readerFlags } from './ask';
+
+function isDirectory(target: string, shown: string): boolean {
+	try {
+		return statSync(target).isDirectory();
+	} catch (error) {
+		throw new Error(`cannot read ${shown}: ${(error as Error).message}`);
+	}
+}
 
 export const summarizeCommand: CliCommand = {
 	name: 'summarize',
@@ -12,21 +25,58 @@ export const summarizeCommand: CliCommand = {
 	positionals: 'PATH',
 	flags: [...READER_FLAGS, ...MODEL_FLAGS, JSON_FLAG],
 	async run(args, io) {
-		const [target, ...extra] = args.positionals;
-		if (!target) throw new UsageError('PATH is missing');
+		const [given, ...extra] = args.positionals;
+		if (!given) throw new UsageError('PATH is missing');
 		if (extra.length > 0)
 			throw new UsageError(`one PATH at a time (got ${args.positionals.length})`);
-		const options = {
-			target,
-			answerTokens: positiveIntegerFlag(args, 'max-new-tokens') ?? DEFAULT_MAX_NEW_TOKENS,
-			json: booleanFlag(args, 'json'),
-			...readerFlags(args),
-		};
-		const model = await LocalModel.load(resolveModelFolder(stringFlag(args, 'model')));
-		try {
-			await summarizeJob(options, await localBackend(model, io), io);
-		} finally {
-			await model.dispose();
+		const json = booleanFlag(args, 'json');
+		const cwd = process.cwd();
+		const target = path.resolve(cwd, given);
+		const folder = isDirectory(target, given);
+		const { reader } = openWorkspace(
+			folder
+				? { root: target, ...readerFlags(args) }
+				: { files: [target], ...readerFlags(args) },
+		);
+		const shown = path.relative(cwd, target).split(path.sep).join('/') || '.';
+		const scope: SummaryScope = !folder
+			? { kind: 'file', path: shown }
+			: target === cwd || isDirectoryOrNothing(path.join(target, '.git'))
+				? { kind: 'workspace', name: reader.name }
+				: { kind: 'folder', path: shown };
+		const emit = cliEvents(io, { quiet: true, name: reader.name });
+		const model = resolveModelFolder(stringFlag(args, 'model'));
+		const result = await runCliJob({ folder: model }, io, emit, (context) =>
+			summarizeJob({ scope, ...answerFlags(args) }, reader, context),
+		);
+		if (json) {
+			io.stdout(
+				`${JSON.stringify({
+					path: shown,
+					scope: scope.kind,
+					summary: result.summary,
+					...statsJson(result.stats),
+					mode: result.mode,
+					parts: result.parts,
+					levels: result.levels,
+					calls: result.calls,
+					files: result.files,
+					budget: result.budget,
+					citations: result.citations,
+					droppedCitations: result.dropped,
+				})}\n`,
+			);
+			return;
 		}
+		io.stdout(`${result.summary.trim()}\n`);
+		if (result.note) io.stdout(`\nNote: ${result.note}\n`);
 	},
 };
+
+function isDirectoryOrNothing(dir: string): boolean {
+	try {
+		return statSync(dir).isDirectory();
+	} catch {
+		return false;
+	}
+}

@@ -46,15 +46,39 @@ function withFiles(files: readonly PromptFile[], request: string): string {
 	return files.length === 0 ? request : `${renderFiles(files)}\n${request}`;
 }
 
+/** A question of an earlier turn and the answer it got. */
+export interface Exchange {
+	readonly question: string;
+	readonly answer: string;
+}
+
 /**
- * Q&A over files. The files come first and the question last, so that the packed prefix is the
- * same for every question about the same files and the runtime reuses its cached keys.
+ * Q&A over files, with the conversation's earlier exchanges. The files come first, then the
+ * exchanges oldest first, then the question, so that a conversation that grows by a turn keeps
+ * its token prefix (the same files) and the runtime reuses its cached keys.
  */
-export function questionMessages(files: readonly PromptFile[], question: string): ChatMessage[] {
-	return [
-		{ role: 'system', content: SYSTEM_PROMPT },
-		{ role: 'user', content: withFiles(files, `Question: ${question}`) },
-	];
+export function questionMessages(
+	files: readonly PromptFile[],
+	question: string,
+	history: readonly Exchange[] = [],
+): ChatMessage[] {
+	const asked = (q: string) => `Question: ${q}`;
+	const turns: ChatMessage[] = [];
+	history.forEach((exchange, k) => {
+		turns.push(
+			{
+				role: 'user',
+				content:
+					k === 0 ? withFiles(files, asked(exchange.question)) : asked(exchange.question),
+			},
+			{ role: 'assistant', content: exchange.answer },
+		);
+	});
+	turns.push({
+		role: 'user',
+		content: history.length === 0 ? withFiles(files, asked(question)) : asked(question),
+	});
+	return [{ role: 'system', content: SYSTEM_PROMPT }, ...turns];
 }
 
 /** What a summary is about. */

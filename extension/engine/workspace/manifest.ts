@@ -49,9 +49,9 @@ export function manifestProblems(manifest: WorkspaceManifest): string[] {
 	const b = manifest.budget;
 	const sum = manifest.files.reduce((total, f) => total + f.tokens, 0);
 	if (sum !== b.context) problems.push(`file tokens add up to ${sum}, context is ${b.context}`);
-	if (b.context + b.question + b.template !== b.prompt) {
+	if (b.context + b.question + b.history + b.template !== b.prompt) {
 		problems.push(
-			`context ${b.context} + question ${b.question} + template ${b.template} ≠ prompt ${b.prompt}`,
+			`context ${b.context} + question ${b.question} + history ${b.history} + template ${b.template} ≠ prompt ${b.prompt}`,
 		);
 	}
 	if (b.prompt + b.answer + b.free !== b.window) {
@@ -81,20 +81,29 @@ function n(value: number): string {
 	return value.toLocaleString('en-US');
 }
 
+/** What a one-line summary needs of a manifest: also met by the editor's rows and budget. */
+interface ManifestOutline {
+	readonly files: readonly { readonly status: string; readonly fileTokens?: number }[];
+	readonly budget: Pick<
+		ContextBudget,
+		'window' | 'windowSet' | 'context' | 'question' | 'history' | 'template' | 'answer' | 'free'
+	>;
+}
+
 /** Counts by status, for progress lines and notes. */
-export function manifestCounts(manifest: WorkspaceManifest): Record<FileStatus, number> & {
+export function manifestCounts(manifest: ManifestOutline): Record<FileStatus, number> & {
 	readonly fileTokens: number;
 } {
 	const counts = { included: 0, truncated: 0, omitted: 0, skipped: 0, fileTokens: 0 };
 	for (const f of manifest.files) {
-		counts[f.status]++;
+		if (Object.hasOwn(counts, f.status)) counts[f.status as FileStatus]++;
 		counts.fileTokens += f.fileTokens ?? 0;
 	}
 	return counts;
 }
 
 /** One line on what the context holds, e.g. for stderr. */
-export function contextLine(manifest: WorkspaceManifest): string {
+export function contextLine(manifest: ManifestOutline): string {
 	const c = manifestCounts(manifest);
 	const b = manifest.budget;
 	const shown = c.included + c.truncated;
@@ -102,7 +111,7 @@ export function contextLine(manifest: WorkspaceManifest): string {
 	return (
 		`context: ${shown} of ${files} files${c.truncated ? ` (${c.truncated} cut)` : ''}, ` +
 		`${n(b.context)} tokens of ${n(c.fileTokens)}; window ${n(b.window)} ("${b.windowSet}") = ` +
-		`files ${n(b.context)} + question ${n(b.question)} + template ${n(b.template)} + answer ${n(b.answer)} + free ${n(b.free)}` +
+		`files ${n(b.context)} + question ${n(b.question)}${b.history ? ` + history ${n(b.history)}` : ''} + template ${n(b.template)} + answer ${n(b.answer)} + free ${n(b.free)}` +
 		(c.skipped ? `; ${c.skipped} skipped` : '')
 	);
 }

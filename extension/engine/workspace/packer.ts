@@ -1,10 +1,17 @@
 import { throwIfCancelled, type CancellationToken } from '../cancellation';
 import type { FactorOverride } from '../factorSelection';
-import type { RopeConfig } from '../factorSet';
-import { buildChatPrompt, type ChatMessage } from '../generation/chatTemplate';
-import { cutMarker, fileHeader, questionMessages, type PromptFile } from '../prompts/filePrompts';
+import type { ChatMessage } from '../generation/chatTemplate';
+import type { LengthLimit, PlanningModel } from '../model/languageModel';
+import { chooseWindow, planRendered, type RequestPlan } from '../model/requestPlan';
+import {
+	cutMarker,
+	fileHeader,
+	questionMessages,
+	type Exchange,
+	type PromptFile,
+} from '../prompts/filePrompts';
 import { languageOf } from '../prompts/language';
-import { planWindow, setForPlan, type ContextBudget } from './budget';
+import type { ContextBudget } from './budget';
 import type { FilePriority, ManifestFile, WorkspaceManifest } from './manifest';
 import {
 	comparePackingOrder,
@@ -26,32 +33,35 @@ const MAX_ATTEMPTS = 8;
 export interface PackOptions {
 	readonly scan: ScanResult;
 	readonly counter: TokenCounter;
-	readonly rope: RopeConfig;
+	/** The model the request is planned for: its windows, limits and chat template. */
+	readonly model: PlanningModel;
 	/** The question (Q&A); empty for a summary, whose request is part of the template. */
 	readonly question: string;
+	/** Earlier exchanges of the conversation, oldest first; the oldest are trimmed first. */
+	readonly history?: readonly Exchange[];
 	/** Question terms the scan counted (questionTerms(question)); relevance uses them. */
 	readonly terms?: readonly string[];
 	/** Tokens kept for the answer (max new tokens). */
 	readonly answerTokens: number;
 	readonly focus?: EditorFocus;
 	readonly override?: FactorOverride;
-	/** A cap below the window, e.g. what the KV-cache memory limit allows. */
-	readonly maxTokens?: number;
-	readonly maxTokensReason?: string;
+	/** A cap below the window (the user's), besides the model's memory limit. */
+	readonly cap?: LengthLimit;
 	/** The current text of a file, or undefined when it is gone. */
 	readonly readText: (path: string) => Promise<string | undefined>;
-	/** The messages around the files; default: questionMessages(files, question). */
+	/** The messages around the files (summaries); default: questionMessages with the history. */
 	readonly messages?: (files: readonly PromptFile[]) => ChatMessage[];
 	readonly token?: CancellationToken;
 }
 
 export interface PackedContext {
-	readonly messages: ChatMessage[];
 	/** The files in prompt order. */
 	readonly files: readonly PromptFile[];
 	readonly manifest: WorkspaceManifest;
-	/** The prompt's token ids (chat template applied), as the runtime will get them. */
-	readonly promptIds: readonly number[];
+	/** The request as the runtime runs it: these prompt ids, this factor set. */
+	readonly plan: RequestPlan;
+	/** The earlier exchanges that went back to the model (the oldest may have been trimmed). */
+	readonly history: readonly Exchange[];
 }
 
 interface Candidate {
@@ -98,33 +108,38 @@ function fmt(value: number): string {
  * effects of the tokenizer made it longer than the file counts said.
  */
 export async function packContext(options: PackOptions): Promise<PackedContext> {
-	const { counter, rope, question, answerTokens, token } = options;
-	const tokenizer = counter.tokenizer;
-	const messagesFor =
-		options.messages ?? ((files: readonly PromptFile[]) => questionMessages(files, question));
+	const { counter, model, question, answerTokens, token } = options;
 	if (!Number.isInteger(answerTokens) || answerTokens <= 0) {
 		throw new Error(`the answer budget must be a positive integer, not ${answerTokens}`);
 	}
+	const compose = (files: readonly PromptFile[], history: readonly Exchange[]): ChatMessage[] =>
+		options.messages ? options.messages(files) : questionMessages(files, question, history);
+	const measure = (files: readonly PromptFile[], history: readonly Exchange[]): number =>
+		model.renderChat(compose(files, history)).ids.length;
 	const candidates = rankCandidates(options);
-	const emptyPrompt = buildChatPrompt(tokenizer, messagesFor([])).ids.length;
+	const bare = measure([], []);
 	const questionTokens = counter.count(question);
-	const templateTokens = emptyPrompt - questionTokens;
+	const templateTokens = bare - questionTokens;
+	const allHistory = options.messages ? [] : (options.history ?? []);
 	const everything = candidates.reduce(
 		(total, c) => total + c.headerTokens + c.tokens + SEPARATOR_TOKENS,
-		0,
+		measure([], allHistory),
 	);
-	const window = planWindow(
-		rope,
-		emptyPrompt + everything + answerTokens,
-		options.override,
-		options.maxTokens,
-		options.maxTokensReason,
-	);
-	if (emptyPrompt + answerTokens > window.window) {
+	const window = chooseWindow(model, everything + answerTokens, options.override, options.cap);
+	if (bare + answerTokens > window.window) {
 		throw new Error(
-			`the ${question ? 'question and the ' : ''}prompt template take ${emptyPrompt} tokens and the answer ${answerTokens}: more than the ${window.window}-token window of "${window.set}"; ${question ? 'shorten the question or ' : ''}lower the answer budget`,
+			`the ${question ? 'question and the ' : ''}prompt template take ${bare} tokens and the answer ${answerTokens}: more than the ${window.window}-token window of "${window.set}"; ${question ? 'shorten the question or ' : ''}lower the answer budget`,
 		);
 	}
+	// Earlier exchanges take at most half the room the files could have; the oldest go first.
+	const historyRoom = Math.floor((window.window - answerTokens - bare) / 2);
+	let history = allHistory;
+	let emptyPrompt = measure([], history);
+	while (history.length > 0 && emptyPrompt - bare > historyRoom) {
+		history = history.slice(1);
+		emptyPrompt = measure([], history);
+	}
+	const historyTokens = emptyPrompt - bare;
 
 	const texts = new Map<string, string | undefined>();
 	const textOf = async (path: string): Promise<string | undefined> => {
@@ -137,8 +152,8 @@ export async function packContext(options: PackOptions): Promise<PackedContext> 
 		throwIfCancelled(token);
 		const allocations = allocate(candidates, room, counter);
 		const rendered = await render(candidates, allocations, room, counter, textOf);
-		const messages = messagesFor(rendered.files);
-		const prompt = buildChatPrompt(tokenizer, messages);
+		const messages = compose(rendered.files, history);
+		const prompt = model.renderChat(messages);
 		const over = prompt.ids.length + answerTokens - window.window;
 		if (over > 0 && attempt < MAX_ATTEMPTS && room > 0) {
 			room = Math.max(0, room - over - attempt * SEPARATOR_TOKENS);
@@ -153,16 +168,17 @@ export async function packContext(options: PackOptions): Promise<PackedContext> 
 		// boundary effects (a token or so per file) so that the manifest adds up exactly.
 		const context = prompt.ids.length - emptyPrompt;
 		const entries = spread(rendered.entries, context);
-		const planned = prompt.ids.length + answerTokens;
-		const runtimeSet = setForPlan(rope, planned, options.override);
+		const plan = planRendered(model, messages, prompt, answerTokens, window, options.override);
+		const planned = plan.plannedLength;
 		const budget: ContextBudget = {
 			window: window.window,
 			windowSet: window.set,
-			set: runtimeSet.set,
-			setReason: runtimeSet.reason,
+			set: plan.choice.name,
+			setReason: plan.choice.reason,
 			...(window.limit ? { limit: window.limit } : {}),
 			context,
 			question: questionTokens,
+			history: historyTokens,
 			template: templateTokens,
 			answer: answerTokens,
 			free: window.window - planned,
@@ -179,10 +195,10 @@ export async function packContext(options: PackOptions): Promise<PackedContext> 
 				skipReason: s.reason,
 			}));
 		return {
-			messages,
 			files: rendered.files,
 			manifest: { files: [...entries, ...skipped], budget },
-			promptIds: prompt.ids,
+			plan,
+			history,
 		};
 	}
 }

@@ -1,6 +1,7 @@
 import type { CancellationToken } from '../cancellation';
 import type { FactorOverride } from '../factorSelection';
-import type { RopeConfig } from '../factorSet';
+import type { LengthLimit, PlanningModel } from '../model/languageModel';
+import type { Exchange } from '../prompts/filePrompts';
 import { packContext, type PackedContext } from './packer';
 import type { WorkspaceReader } from './reader';
 import { questionTerms, type EditorFocus } from './relevance';
@@ -10,13 +11,13 @@ import type { TokenCounter } from './tokenCount';
 export interface QuestionContextOptions {
 	readonly reader: WorkspaceReader;
 	readonly counter: TokenCounter;
-	readonly rope: RopeConfig;
+	readonly model: PlanningModel;
 	readonly question: string;
+	readonly history?: readonly Exchange[];
 	readonly answerTokens: number;
 	readonly focus?: EditorFocus;
 	readonly override?: FactorOverride;
-	readonly maxTokens?: number;
-	readonly maxTokensReason?: string;
+	readonly cap?: LengthLimit;
 	readonly token?: CancellationToken;
 	readonly onScanProgress?: (progress: ScanProgress) => void;
 }
@@ -45,14 +46,14 @@ export async function prepareQuestion(
 	const packed = await packContext({
 		scan,
 		counter: options.counter,
-		rope: options.rope,
+		model: options.model,
 		question: options.question,
+		history: options.history,
 		terms,
 		answerTokens: options.answerTokens,
 		focus: options.focus,
 		override: options.override,
-		maxTokens: options.maxTokens,
-		maxTokensReason: options.maxTokensReason,
+		cap: options.cap,
 		readText: textFromReader(options.reader),
 		token: options.token,
 	});

@@ -1,7 +1,8 @@
 import { throwIfCancelled, type CancellationToken } from '../cancellation';
 import type { FactorOverride } from '../factorSelection';
-import type { RopeConfig } from '../factorSet';
-import { buildChatPrompt, type ChatMessage } from '../generation/chatTemplate';
+import type { ChatMessage, ChatPrompt } from '../generation/chatTemplate';
+import type { LengthLimit, PlanningModel } from '../model/languageModel';
+import { chooseSet, chooseWindow, planRendered, type RequestPlan } from '../model/requestPlan';
 import {
 	chunkSummaryMessages,
 	combineSummariesMessages,
@@ -12,18 +13,21 @@ import {
 	type PromptFile,
 	type SummaryScope,
 } from '../prompts/filePrompts';
-import { planWindow, setForPlan, type ContextBudget } from './budget';
+import type { ContextBudget } from './budget';
 import type { ManifestFile, WorkspaceManifest } from './manifest';
 import { packContext } from './packer';
 import type { EditorFocus } from './relevance';
 import type { FileRecord, ScanResult } from './scan';
 import { headWithin, lineCount, type TokenCounter } from './tokenCount';
 
-/** One model call: messages in, the answer's text out. The runtime (or a remote endpoint) supplies it. */
+/** One model call: a planned request in, the answer's text out (the job runs it on the model). */
 export type CompleteFn = (
-	messages: readonly ChatMessage[],
+	plan: RequestPlan,
 	token: CancellationToken | undefined,
 ) => Promise<string>;
+
+/** Combining rounds before a map-reduce summary gives up (each should halve the summaries). */
+export const MAX_REDUCE_ROUNDS = 12;
 
 export interface SummarizeProgress {
 	readonly phase: 'map' | 'reduce';
@@ -37,7 +41,7 @@ export interface SummarizeProgress {
 export interface SummarizeOptions {
 	readonly scan: ScanResult;
 	readonly counter: TokenCounter;
-	readonly rope: RopeConfig;
+	readonly model: PlanningModel;
 	readonly scope: SummaryScope;
 	/** Tokens each call may answer with; `complete` must keep to it. */
 	readonly answerTokens: number;
@@ -45,8 +49,8 @@ export interface SummarizeOptions {
 	readonly readText: (path: string) => Promise<string | undefined>;
 	readonly focus?: EditorFocus;
 	readonly override?: FactorOverride;
-	readonly maxTokens?: number;
-	readonly maxTokensReason?: string;
+	/** A cap below the window (the user's), besides the model's memory limit. */
+	readonly cap?: LengthLimit;
 	readonly token?: CancellationToken;
 	readonly onProgress?: (progress: SummarizeProgress) => void;
 }
@@ -84,17 +88,16 @@ const SLACK = 8;
  * one is left.
  */
 export async function summarizeWorkspace(options: SummarizeOptions): Promise<SummaryResult> {
-	const { counter, rope, scope, answerTokens, complete, token } = options;
+	const { counter, model, scope, answerTokens, complete, token } = options;
 	const packed = await packContext({
 		scan: options.scan,
 		counter,
-		rope,
+		model,
 		question: '',
 		answerTokens,
 		focus: options.focus,
 		override: options.override,
-		maxTokens: options.maxTokens,
-		maxTokensReason: options.maxTokensReason,
+		cap: options.cap,
 		readText: options.readText,
 		messages: (files) => summaryMessages(files, scope),
 		token,
@@ -110,7 +113,7 @@ export async function summarizeWorkspace(options: SummarizeOptions): Promise<Sum
 			total: 1,
 			message: `summarizing ${packed.files.length} files in one request`,
 		});
-		const summary = await complete(packed.messages, token);
+		const summary = await complete(packed.plan, token);
 		options.onProgress?.({ phase: 'map', level: 0, done: 1, total: 1, message: 'done' });
 		return {
 			summary,
@@ -140,17 +143,18 @@ async function mapReduce(
 	options: SummarizeOptions,
 	skipped: readonly ManifestFile[],
 ): Promise<SummaryResult> {
-	const { counter, rope, scope, answerTokens, complete, token } = options;
-	const tokenizer = counter.tokenizer;
+	const { counter, model, scope, answerTokens, complete, token } = options;
 	const measure = (messages: readonly ChatMessage[]): number =>
-		buildChatPrompt(tokenizer, messages).ids.length;
-	const window = planWindow(
-		rope,
-		Number.MAX_SAFE_INTEGER,
-		options.override,
-		options.maxTokens,
-		options.maxTokensReason,
-	);
+		model.renderChat(messages).ids.length;
+	const window = chooseWindow(model, Number.MAX_SAFE_INTEGER, options.override, options.cap);
+	const run = (
+		messages: readonly ChatMessage[],
+		prompt: ChatPrompt = model.renderChat(messages),
+	) =>
+		complete(
+			planRendered(model, messages, prompt, answerTokens, window, options.override),
+			token,
+		);
 	const wide = 99999;
 	const mapTemplate = measure(chunkSummaryMessages([], scope, wide, wide));
 	const mapRoom = window.window - answerTokens - mapTemplate - SLACK;
@@ -211,21 +215,22 @@ async function mapReduce(
 			message: `summarizing ${label}`,
 		});
 		let messages = chunkSummaryMessages(files, scope, k + 1, parts.length);
-		let prompt = measure(messages);
+		let rendered = model.renderChat(messages);
 		// The tokenizer's merges across file boundaries may still overflow: cut the last file.
-		while (prompt + answerTokens > window.window && files.length > 0) {
+		while (rendered.ids.length + answerTokens > window.window && files.length > 0) {
 			const last = files[files.length - 1];
-			const over = prompt + answerTokens - window.window;
+			const over = rendered.ids.length + answerTokens - window.window;
 			const head = headWithin(last.text, counter.count(last.text) - over - SLACK, (t) =>
 				counter.count(t),
 			);
 			if (head.text.length === 0) files.pop();
 			else files[files.length - 1] = { ...last, text: head.text };
 			messages = chunkSummaryMessages(files, scope, k + 1, parts.length);
-			prompt = measure(messages);
+			rendered = model.renderChat(messages);
 		}
+		const prompt = rendered.ids.length;
 		if (prompt > largest.prompt) largest = { prompt, context: prompt - mapTemplate };
-		const text = await complete(messages, token);
+		const text = await run(messages, rendered);
 		calls++;
 		summaries.push({ part: { label, text }, from: k + 1, to: k + 1 });
 	}
@@ -244,6 +249,11 @@ async function mapReduce(
 	while (summary === undefined) {
 		throwIfCancelled(token);
 		level++;
+		if (level > MAX_REDUCE_ROUNDS) {
+			throw new Error(
+				`the summaries did not combine into one within ${MAX_REDUCE_ROUNDS} rounds; lower the answer budget (now ${answerTokens}) so that several summaries fit one window`,
+			);
+		}
 		const finalTemplate = measure(combineSummariesMessages([], scope, true));
 		const partTemplate = measure(combineSummariesMessages([], scope, false));
 		const room = window.window - answerTokens - Math.max(finalTemplate, partTemplate) - SLACK;
@@ -274,13 +284,12 @@ async function mapReduce(
 				total: 1,
 				message: `combining ${sized.length} summaries into the final one`,
 			});
-			summary = await complete(
+			summary = await run(
 				combineSummariesMessages(
 					sized.map((s) => s.part),
 					scope,
 					true,
 				),
-				token,
 			);
 			calls++;
 			options.onProgress?.({ phase: 'reduce', level, done: 1, total: 1, message: 'done' });
@@ -310,13 +319,12 @@ async function mapReduce(
 				message: `combining summaries, round ${level}: group ${g + 1} of ${groups.length}`,
 			});
 			const members = groups[g];
-			const text = await complete(
+			const text = await run(
 				combineSummariesMessages(
 					members.map((m) => m.part),
 					scope,
 					false,
 				),
-				token,
 			);
 			calls++;
 			const from = members[0].from;
@@ -358,15 +366,16 @@ async function mapReduce(
 		};
 	});
 	const planned = largest.prompt + answerTokens;
-	const runtimeSet = setForPlan(rope, planned, options.override);
+	const runtimeSet = chooseSet(model, planned, options.override);
 	const budget: ContextBudget = {
 		window: window.window,
 		windowSet: window.set,
-		set: runtimeSet.set,
+		set: runtimeSet.name,
 		setReason: runtimeSet.reason,
 		...(window.limit ? { limit: window.limit } : {}),
 		context: largest.context,
 		question: 0,
+		history: 0,
 		template: largest.prompt - largest.context,
 		answer: answerTokens,
 		free: window.window - planned,

@@ -1,25 +1,17 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import type { CancellationToken } from '../../engine/cancellation';
-import type { WorkspaceEntry, WorkspaceReader } from '../../engine/workspace/reader';
-import type { BudgetInfo, FactorInfo, KvInfo, ManifestRow, ProgressInfo } from '../../protocol';
 import {
 	isEngineToHost,
 	type EngineJob,
-	type EngineLoadOptions,
+	type EngineLoad,
 	type EngineToHost,
 	type HostToEngine,
 	type JobResult,
 	type ModelInfo,
 	type SearchJob,
 	type SearchResult,
-} from './messages';
-
-export interface JobHandlers {
-	onProgress?(progress: ProgressInfo): void;
-	onPlan?(plan: { factors: FactorInfo; cacheRebuilt?: string; kv: KvInfo }): void;
-	onManifest?(manifest: { budget: BudgetInfo; files: ManifestRow[]; note?: string }): void;
-	onDelta?(text: string, reset: boolean): void;
-}
+} from '../../app/engineMessages';
+import type { EmitEvent } from '../../app/events';
 
 /** A job that ended without an answer: stopped by the user, or failed with a message. */
 export class JobError extends Error {
@@ -35,22 +27,15 @@ export class JobError extends Error {
 interface Pending {
 	resolve(value: unknown): void;
 	reject(error: Error): void;
-	handlers?: JobHandlers;
-	reader?: WorkspaceReader;
+	emit?: EmitEvent;
 	token?: CancellationToken;
-	iterators?: Map<number, AsyncIterator<WorkspaceEntry>>;
 }
-
-/** Entries per batch, and a byte budget per batch, when the engine pulls the workspace. */
-const BATCH_ENTRIES = 64;
-const BATCH_BYTES = 4 * 1024 * 1024;
 /** After a stop, the engine gets this long to finish its model run before it is killed. */
 export const HARD_STOP_MS = 5000;
 
 /**
  * The extension host's side of the engine process: starts it on first use (so activation loads
- * neither onnxruntime nor the model), serves the workspace to it, and turns its messages into
- * promises and callbacks. A crash of the engine rejects what was pending and the next call
+ * neither onnxruntime nor the model), and turns its messages into promises and job events. A crash of the engine rejects what was pending and the next call
  * starts a new process; the extension host itself is never at risk.
  */
 export class EngineClient {
@@ -119,14 +104,17 @@ export class EngineClient {
 		this.start().send(message);
 	}
 
-	/** Loads the model (once per folder and options); resolves with what the engine reports. */
-	load(folder: string, options: EngineLoadOptions): Promise<ModelInfo> {
-		const key = JSON.stringify([folder, options]);
+	/**
+	 * Loads the model (the engine keeps the weights when only the tuning changed); resolves with
+	 * what the engine reports.
+	 */
+	load(load: EngineLoad): Promise<ModelInfo> {
+		const key = JSON.stringify(load);
 		if (this.loaded?.key === key) return this.loaded.info;
 		const id = `load-${this.nextId++}`;
 		const info = new Promise<ModelInfo>((resolve, reject) => {
 			this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-			this.send({ type: 'load', id, folder, options });
+			this.send({ type: 'load', id, load });
 		});
 		this.loaded = { key, info };
 		info.catch(() => {
@@ -135,40 +123,23 @@ export class EngineClient {
 		return info;
 	}
 
-	/** Runs a job; the reader serves the workspace; `token` stops it. */
-	run(
-		job: EngineJob,
-		reader: WorkspaceReader,
-		handlers: JobHandlers,
-		token: CancellationToken,
-	): Promise<JobResult> {
-		return this.start_(
-			(id) => ({ type: 'job', id, job }),
-			reader,
-			handlers,
-			token,
-		) as Promise<JobResult>;
+	/** Runs a job (the engine reads the workspace the job names); `token` stops it. */
+	run(job: EngineJob, emit: EmitEvent, token: CancellationToken): Promise<JobResult> {
+		return this.request((id) => ({ type: 'job', id, job }), emit, token) as Promise<JobResult>;
 	}
 
 	/** Runs a LongRoPE factor search on the workspace's text. */
-	search(
-		job: SearchJob,
-		reader: WorkspaceReader,
-		handlers: JobHandlers,
-		token: CancellationToken,
-	): Promise<SearchResult> {
-		return this.start_(
+	search(job: SearchJob, emit: EmitEvent, token: CancellationToken): Promise<SearchResult> {
+		return this.request(
 			(id) => ({ type: 'search', id, job }),
-			reader,
-			handlers,
+			emit,
 			token,
 		) as Promise<SearchResult>;
 	}
 
-	private start_(
+	private request(
 		message: (id: string) => HostToEngine,
-		reader: WorkspaceReader,
-		handlers: JobHandlers,
+		emit: EmitEvent,
 		token: CancellationToken,
 	): Promise<unknown> {
 		const id = `job-${this.nextId++}`;
@@ -204,10 +175,8 @@ export class EngineClient {
 					settle();
 					reject(e);
 				},
-				handlers,
-				reader,
+				emit,
 				token,
-				iterators: new Map(),
 			});
 			this.send(message(id));
 		});
@@ -243,87 +212,13 @@ export class EngineClient {
 				p?.reject(new JobError(message.message, message.cancelled));
 				return;
 			}
-			case 'progress':
-				this.pending.get(message.id)?.handlers?.onProgress?.(message.progress);
+			case 'event':
+				this.pending.get(message.id)?.emit?.(message.event);
 				return;
-			case 'plan':
-				this.pending.get(message.id)?.handlers?.onPlan?.(message);
-				return;
-			case 'manifest':
-				this.pending.get(message.id)?.handlers?.onManifest?.(message);
-				return;
-			case 'delta':
-				this.pending
-					.get(message.id)
-					?.handlers?.onDelta?.(message.text, message.reset === true);
-				return;
-			case 'readerPull':
-				return this.serveEntries(message.jobId, message.rid);
-			case 'readerRead':
-				return this.serveFile(message.jobId, message.rid, message.path);
 			default: {
 				const never: never = message;
 				this.log(`unhandled engine message ${JSON.stringify(never)}`);
 			}
-		}
-	}
-
-	private async serveEntries(jobId: string, rid: number): Promise<void> {
-		const p = this.pending.get(jobId);
-		if (!p?.reader || !p.iterators) {
-			this.child?.send({
-				type: 'readerEntries',
-				rid,
-				entries: [],
-				done: true,
-				error: 'the job is gone',
-			} satisfies HostToEngine);
-			return;
-		}
-		let iterator = p.iterators.get(rid);
-		if (!iterator) {
-			iterator = p.reader.entries(p.token)[Symbol.asyncIterator]();
-			p.iterators.set(rid, iterator);
-		}
-		const entries: WorkspaceEntry[] = [];
-		let bytes = 0;
-		let done = false;
-		try {
-			while (entries.length < BATCH_ENTRIES && bytes < BATCH_BYTES) {
-				const next = await iterator.next();
-				if (next.done) {
-					done = true;
-					break;
-				}
-				entries.push(next.value);
-				bytes += next.value.kind === 'text' ? next.value.text.length * 2 : 64;
-			}
-			if (done) p.iterators.delete(rid);
-			this.child?.send({ type: 'readerEntries', rid, entries, done } satisfies HostToEngine);
-		} catch (err) {
-			p.iterators.delete(rid);
-			this.child?.send({
-				type: 'readerEntries',
-				rid,
-				entries: [],
-				done: true,
-				error: (err as Error).message,
-			} satisfies HostToEngine);
-		}
-	}
-
-	private async serveFile(jobId: string, rid: number, path: string): Promise<void> {
-		const reader = this.pending.get(jobId)?.reader;
-		try {
-			if (!reader) throw new Error('the job is gone');
-			const entry = await reader.read(path);
-			this.child?.send({ type: 'readerFile', rid, entry } satisfies HostToEngine);
-		} catch (err) {
-			this.child?.send({
-				type: 'readerFile',
-				rid,
-				error: (err as Error).message,
-			} satisfies HostToEngine);
 		}
 	}
 

@@ -2,7 +2,9 @@ import * as assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { runSearchJob, searchJson, searchSamples } from '../../../extension/cli/commands/search';
+import { runSearchJob, searchSamples } from '../../../extension/app/searchJob';
+import type { JobEvent } from '../../../extension/app/events';
+import { searchJson } from '../../../extension/cli/commands/search';
 import { passkeyJson, perplexityJson } from '../../../extension/cli/commands/eval';
 import { COMMANDS } from '../../../extension/cli/commands';
 import { EXIT_USAGE, runCli } from '../../../extension/cli/runCli';
@@ -33,10 +35,14 @@ async function fakePerplexity(ids: readonly number[], spec: RotarySpec) {
 	return { tokens, negativeLogLikelihood: tokens * (2 + d / 10 + spec.nHat / 1000) };
 }
 
-function quietIo() {
+/** The search's progress lines, as the CLI prints them. */
+function progressLines() {
 	const lines: string[] = [];
 	return {
-		io: { stdout: (t: string) => lines.push(t), stderr: (t: string) => lines.push(t) },
+		emit: (event: JobEvent) => {
+			if (event.type === 'progress' && event.progress.detail)
+				lines.push(event.progress.detail);
+		},
 		lines,
 	};
 }
@@ -64,7 +70,7 @@ describe('longrope search (command functions with an injected perplexity)', func
 	});
 
 	it('writes a named set with its provenance; the --json document has the documented shape', async () => {
-		const { io, lines } = quietIo();
+		const { emit, lines } = progressLines();
 		const stateFile = path.join(dir, 'state.json');
 		const outcome = await runSearchJob({
 			geometry: GEOMETRY,
@@ -78,7 +84,7 @@ describe('longrope search (command functions with an injected perplexity)', func
 			budget: true,
 			stateFile,
 			resume: false,
-			io,
+			emit,
 		});
 		assert.ok(
 			lines.some((l) => /round 2\/2: best .* median .* evaluations .*\/s.*ETA/.test(l)),
@@ -156,7 +162,7 @@ describe('longrope search (command functions with an injected perplexity)', func
 			populationSize: 8,
 			seed: 1,
 			stateFile: path.join(dir, 'state.json'),
-			io: quietIo().io,
+			emit: progressLines().emit,
 		};
 		const whole = await runSearchJob({
 			...job,
@@ -275,7 +281,11 @@ describe('longrope search (command functions with an injected perplexity)', func
 
 	it('usage errors exit with 2', async () => {
 		const run = async (...argv: string[]) => {
-			const { io, lines } = quietIo();
+			const lines: string[] = [];
+			const io = {
+				stdout: (t: string) => lines.push(t),
+				stderr: (t: string) => lines.push(t),
+			};
 			return { code: await runCli(argv, io, COMMANDS), text: lines.join('') };
 		};
 		const missing = await run('search', '--length', '1024', '--out', 'x.json');

@@ -12,7 +12,7 @@ export function engineBundle(): string {
 	if (built === undefined) {
 		const outfile = path.join(ROOT, 'node_modules/.cache/longrope-test/engine.js');
 		buildSync({
-			entryPoints: [path.join(ROOT, 'extension/vscode/engine/engineProcess.ts')],
+			entryPoints: [path.join(ROOT, 'extension/app/engineProcess.ts')],
 			bundle: true,
 			platform: 'node',
 			format: 'cjs',

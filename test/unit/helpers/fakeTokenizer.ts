@@ -1,6 +1,7 @@
 import type { RopeConfig } from '../../../extension/engine/factorSet';
-import { CHAT_TOKENS } from '../../../extension/engine/generation/chatTemplate';
+import { buildChatPrompt, CHAT_TOKENS } from '../../../extension/engine/generation/chatTemplate';
 import type { TextTokenizer } from '../../../extension/engine/generation/tokenizer';
+import type { PlanningModel } from '../../../extension/engine/model/languageModel';
 
 const SPECIALS = Object.values(CHAT_TOKENS);
 const PIECE =
@@ -81,4 +82,21 @@ export function fakeHash(text: string): string {
 	let h = 2166136261;
 	for (let k = 0; k < text.length; k++) h = Math.imul(h ^ text.charCodeAt(k), 16777619);
 	return `${(h >>> 0).toString(16)}-${text.length}`;
+}
+
+/** What jobs plan with, around a tokenizer and windows: the bundled template, no margin. */
+export function fakePlanningModel(
+	tokenizer: TextTokenizer,
+	rope: RopeConfig,
+	memoryTokens?: number,
+): PlanningModel {
+	return {
+		tokenizer,
+		countMargin: 0,
+		windows: { kind: 'factor-sets', rope },
+		...(memoryTokens !== undefined
+			? { memoryLimit: { tokens: memoryTokens, reason: 'the KV-cache memory cap' } }
+			: {}),
+		renderChat: (messages) => buildChatPrompt(tokenizer, messages),
+	};
 }

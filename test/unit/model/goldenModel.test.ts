@@ -1,6 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { KvCache } from '../../../extension/runtime/kvCache';
 import { FactorManager } from '../../../extension/engine/factorManager';
 import { ropeConfigFromHf } from '../../../extension/engine/hfRopeConfig';
 import { LongropeGraph } from '../../../extension/runtime/longropeGraph';
@@ -40,7 +41,7 @@ describe('bundled model golden fixture', function () {
 			headDim: config.head_dim,
 			vocabSize: config.vocab_size,
 		});
-		const cache = graph.newCache(4);
+		const cache = new KvCache(graph.shape, golden.ids.length);
 		const rows: { id: number; logit: number }[][] = [];
 		try {
 			for (let start = 0; start < golden.ids.length; start += chunk) {

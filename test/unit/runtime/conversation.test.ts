@@ -4,13 +4,28 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { CancellationError, CancellationTokenSource } from '../../../extension/engine/cancellation';
 import { MemoryCapError } from '../../../extension/engine/generation/memoryGuard';
-import {
-	LocalModel,
-	type Conversation,
-	type GenerationRequest,
-	type GenerationStats,
-	type PlanInfo,
-} from '../../../extension/runtime/localModel';
+import type { SamplingOptions } from '../../../extension/engine/generation/sampling';
+import type { GenerationStats, PlanInfo } from '../../../extension/engine/model/languageModel';
+import { planIds } from '../../../extension/engine/model/requestPlan';
+import { LocalModel, type Conversation } from '../../../extension/runtime/localModel';
+
+/** A raw continuation: prompt ids, an answer budget, the set the plan picks (or forces). */
+interface RawRequest {
+	readonly prompt: readonly number[];
+	readonly maxNewTokens: number;
+	readonly sampling?: SamplingOptions;
+	readonly override?: string;
+	readonly stopIds?: readonly number[];
+}
+
+let model: LocalModel;
+
+function request(raw: RawRequest) {
+	return {
+		plan: planIds(model, raw.prompt, raw.maxNewTokens, raw.override, raw.stopIds),
+		sampling: raw.sampling,
+	};
+}
 
 const MODEL = process.env.LONGROPE_GOLDEN_MODEL ?? 'longrope-tiny';
 const BUNDLED = path.resolve(__dirname, '../../../models', MODEL);
@@ -34,10 +49,12 @@ function folderWithLongSet(): string {
 
 async function answer(
 	conversation: Conversation,
-	request: GenerationRequest,
+	raw: RawRequest,
 ): Promise<{ text: string; stats: GenerationStats; plan?: PlanInfo }> {
 	let plan: PlanInfo | undefined;
-	const stream = conversation.generate(request, undefined, { onPlan: (p) => (plan = p) });
+	const stream = conversation.generate(request(raw), undefined, {
+		onStart: (p) => (plan = p),
+	});
 	let text = '';
 	for (;;) {
 		const next = await stream.next();
@@ -53,7 +70,6 @@ function tokens(count: number, seed: number): number[] {
 describe('Conversation (generation on the bundled graph)', function () {
 	this.timeout(120_000);
 	let dir: string;
-	let model: LocalModel;
 
 	before(async () => {
 		dir = folderWithLongSet();
@@ -69,7 +85,7 @@ describe('Conversation (generation on the bundled graph)', function () {
 		const second = [...first, ...tokens(120, 2)];
 		const request = { maxNewTokens: 24 } as const;
 
-		const switching = model.createConversation();
+		const switching = model.openSession();
 		const a1 = await answer(switching, { ...request, prompt: first });
 		assert.equal(a1.plan?.set, 'default', '200 + 24 tokens fit the 256 window');
 		const a2 = await answer(switching, { ...request, prompt: second });
@@ -77,7 +93,7 @@ describe('Conversation (generation on the bundled graph)', function () {
 		assert.match(a2.plan?.cacheRebuilt ?? '', /factor set changed from default to long/);
 		assert.equal(a2.plan?.reusedTokens, 0, 'no key rotated by the short set may be reused');
 
-		const fresh = model.createConversation();
+		const fresh = model.openSession();
 		const b = await answer(fresh, { ...request, prompt: second });
 		assert.equal(b.plan?.cacheRebuilt, undefined);
 		assert.equal(a2.text, b.text);
@@ -88,12 +104,12 @@ describe('Conversation (generation on the bundled graph)', function () {
 
 	it('reuses a shared prompt prefix and answers as a fresh prefill does', async () => {
 		const context = tokens(150, 3);
-		const conversation = model.createConversation();
+		const conversation = model.openSession();
 		await answer(conversation, { prompt: [...context, ...tokens(10, 4)], maxNewTokens: 8 });
 		const follow = [...context, ...tokens(12, 5)];
 		const reused = await answer(conversation, { prompt: follow, maxNewTokens: 16 });
 		assert.equal(reused.plan?.reusedTokens, 150);
-		const fresh = model.createConversation();
+		const fresh = model.openSession();
 		const direct = await answer(fresh, { prompt: follow, maxNewTokens: 16 });
 		assert.equal(direct.plan?.reusedTokens, 0);
 		assert.equal(reused.text, direct.text);
@@ -101,8 +117,20 @@ describe('Conversation (generation on the bundled graph)', function () {
 		fresh.dispose();
 	});
 
+	it('sizes its KV cache once per plan, exactly to the planned length', async () => {
+		const conversation = model.openSession();
+		const perToken = model.kvBytesPerToken;
+		const small = await answer(conversation, { prompt: tokens(30, 9), maxNewTokens: 10 });
+		assert.equal(small.stats.kvBytes, 40 * perToken, 'prompt 30 + answer 10');
+		const large = await answer(conversation, { prompt: tokens(100, 9), maxNewTokens: 20 });
+		assert.equal(large.stats.kvBytes, 120 * perToken, 'grown once, to the new plan');
+		const again = await answer(conversation, { prompt: tokens(50, 9), maxNewTokens: 10 });
+		assert.equal(again.stats.kvBytes, 120 * perToken, 'a smaller plan keeps the buffer');
+		conversation.dispose();
+	});
+
 	it('is reproducible for a sampling seed and stops at a stop token', async () => {
-		const conversation = model.createConversation();
+		const conversation = model.openSession();
 		const request = {
 			prompt: tokens(40, 6),
 			maxNewTokens: 12,
@@ -126,7 +154,7 @@ describe('Conversation (generation on the bundled graph)', function () {
 
 	it('refuses a plan over the KV cap with both numbers, before allocating', async () => {
 		const capped = await LocalModel.load(dir, { maxKvCacheBytes: 1024 * 1024 });
-		const conversation = capped.createConversation();
+		const conversation = capped.openSession();
 		const perToken = capped.kvBytesPerToken;
 		await assert.rejects(
 			answer(conversation, { prompt: tokens(300, 7), maxNewTokens: 100 }),
@@ -146,10 +174,10 @@ describe('Conversation (generation on the bundled graph)', function () {
 	});
 
 	it('stops when cancelled between prefill chunks and is ready for the next request', async () => {
-		const conversation = model.createConversation();
+		const conversation = model.openSession();
 		const source = new CancellationTokenSource();
 		const stream = conversation.generate(
-			{ prompt: tokens(200, 8), maxNewTokens: 8 },
+			request({ prompt: tokens(200, 8), maxNewTokens: 8 }),
 			source.token,
 			{
 				onPrefill: (p) => {
@@ -160,7 +188,7 @@ describe('Conversation (generation on the bundled graph)', function () {
 		await assert.rejects(stream.next(), CancellationError);
 		const after = await answer(conversation, { prompt: tokens(200, 8), maxNewTokens: 8 });
 		assert.equal(after.plan?.reusedTokens, 64, 'the chunk that finished stays cached');
-		const fresh = model.createConversation();
+		const fresh = model.openSession();
 		assert.equal(
 			after.text,
 			(await answer(fresh, { prompt: tokens(200, 8), maxNewTokens: 8 })).text,

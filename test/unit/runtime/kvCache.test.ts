@@ -12,7 +12,6 @@ describe('KvCache', () => {
 	it('exposes only the filled prefix, sequence-major, after write and commit', () => {
 		const cache = new KvCache(SHAPE, 4);
 		assert.equal(cache.prefix(0).keys.length, 0);
-		cache.reserve(2);
 		cache.write(0, rows(2, 0), rows(2, 100));
 		cache.write(1, rows(2, 200), rows(2, 300));
 		assert.equal(cache.length, 0, 'nothing counts before commit');
@@ -22,16 +21,17 @@ describe('KvCache', () => {
 		assert.deepEqual(Array.from(cache.prefix(1).values), Array.from(rows(2, 300)));
 	});
 
-	it('grows by doubling and keeps what it held', () => {
+	it('is sized exactly for a plan, keeps what it held, and never shrinks', () => {
 		const cache = new KvCache(SHAPE, 2);
-		cache.reserve(2);
 		cache.write(0, rows(2, 0), rows(2, 0));
 		cache.write(1, rows(2, 0), rows(2, 0));
 		cache.commit(2);
-		cache.reserve(3);
-		assert.equal(cache.capacity, 8, '2 → 4 → 8 to hold 5 tokens');
-		assert.equal(cache.bytes, 2 * 2 * 8 * ROW * 4);
+		cache.ensureCapacity(5);
+		assert.equal(cache.capacity, 5, 'the planned length, not the next power of two');
+		assert.equal(cache.bytes, 2 * 2 * 5 * ROW * 4);
 		assert.deepEqual(Array.from(cache.prefix(0).keys), Array.from(rows(2, 0)));
+		cache.ensureCapacity(3);
+		assert.equal(cache.capacity, 5);
 	});
 
 	it('accounts bytes for a planned length without allocating', () => {
@@ -43,7 +43,6 @@ describe('KvCache', () => {
 
 	it('truncates to a shared prefix and refuses to extend by truncation', () => {
 		const cache = new KvCache(SHAPE, 4);
-		cache.reserve(3);
 		cache.write(0, rows(3, 0), rows(3, 0));
 		cache.write(1, rows(3, 0), rows(3, 0));
 		cache.commit(3);
@@ -60,7 +59,7 @@ describe('KvCache', () => {
 		);
 		assert.throws(
 			() => cache.write(0, rows(2, 0), rows(2, 0)),
-			/do not fit; reserve\(\) first/,
+			/2 new rows do not fit after 0 of the 1 positions planned/,
 		);
 		assert.throws(() => cache.commit(2), /would pass the capacity 1/);
 		cache.dispose();

@@ -2,6 +2,7 @@ import * as assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { KvCache } from '../../../extension/runtime/kvCache';
 import { expectedGraphNames, LongropeGraph } from '../../../extension/runtime/longropeGraph';
 
 const MODEL = process.env.LONGROPE_GOLDEN_MODEL ?? 'longrope-tiny';
@@ -64,7 +65,7 @@ describe('LongropeGraph', function () {
 
 	it('refuses rotary tables that do not cover the positions being fed', async () => {
 		const graph = await LongropeGraph.open(path.join(MODELS, MODEL, 'model.onnx'), SHAPE);
-		const cache = graph.newCache();
+		const cache = new KvCache(graph.shape);
 		const tables = {
 			start: 1,
 			count: 2,

@@ -3,13 +3,13 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { CancellationTokenSource } from '../../../extension/engine/cancellation';
-import { NodeWorkspaceReader } from '../../../extension/runtime/nodeWorkspaceReader';
 import { findModelFolder } from '../../../extension/runtime/modelFolder';
 import { loadModelFolderRopeConfig } from '../../../extension/runtime/ropeConfigFiles';
 import { saveSearchedModel } from '../../../extension/vscode/searchedModel';
 import { EngineClient, JobError } from '../../../extension/vscode/engine/engineClient';
-import type { EngineJob } from '../../../extension/vscode/engine/messages';
-import { ScopedWorkspaceReader, underFolder } from '../../../extension/vscode/workspaceReader';
+import type { EngineJob } from '../../../extension/app/engineMessages';
+import type { JobEvent } from '../../../extension/app/events';
+import type { WorkspaceScope, WorkspaceSource } from '../../../extension/app/workspaceSource';
 import { engineBundle } from '../helpers/engineBundle';
 
 const ROOT = path.resolve(__dirname, '../../..');
@@ -30,26 +30,37 @@ function workspace(): string {
 	return root;
 }
 
-const job = (extra: Partial<EngineJob> & Pick<EngineJob, 'kind'>): EngineJob =>
-	({
-		answerTokens: 24,
-		override: 'auto',
-		sampling: {},
-		maxContextTokens: 0,
-		workspaceName: 'demo',
-		...extra,
-	}) as EngineJob;
+/** A job as the editor sends it: the request, and the workspace the engine reads itself. */
+function ask(root: string, question: string, answerTokens = 24): EngineJob {
+	return { kind: 'ask', request: { question, answerTokens }, source: { root } };
+}
+
+function summarize(
+	root: string,
+	scope: WorkspaceScope,
+	extra: Partial<WorkspaceSource> = {},
+): EngineJob {
+	const path = scope.kind === 'all' ? '.' : scope.path;
+	return {
+		kind: 'summarize',
+		request: { scope: { kind: 'file', path }, answerTokens: 24 },
+		source: { root, scope, ...extra },
+	};
+}
+
+/** Collects a job's events. */
+function recorder() {
+	const events: JobEvent[] = [];
+	return { events, emit: (e: JobEvent) => events.push(e) };
+}
 
 describe('engine process (the model off the extension host)', function () {
 	this.timeout(120000);
 	let client: EngineClient;
 	const log: string[] = [];
 
-	before(function () {
-		if (!MODEL) {
-			console.log('      (no bundled model under models/: the engine tests need one)');
-			this.skip();
-		}
+	before(() => {
+		assert.ok(MODEL, 'no bundled model under models/: the engine tests need one');
 		client = new EngineClient(engineBundle(), (line) => log.push(line));
 	});
 
@@ -57,16 +68,14 @@ describe('engine process (the model off the extension host)', function () {
 
 	const cacheDir = mkdtempSync(path.join(tmpdir(), 'longrope-engine-cache-'));
 	const load = () =>
-		client.load(MODEL as string, { intraOpThreads: 1, maxKvCacheBytes: 1 << 28, cacheDir });
+		client.load({ folder: MODEL as string, threads: 1, maxKvCacheBytes: 1 << 28, cacheDir });
 
 	it('loads the model in a child process and answers from the workspace, streaming', async () => {
 		const info = await load();
-		assert.equal(info.folder, MODEL);
+		assert.equal(info.location, MODEL);
+		assert.equal(info.kind, 'own');
 		assert.ok(info.kvBytesPerToken > 0);
-		const deltas: string[] = [];
-		const phases = new Set<string>();
-		let files: string[] = [];
-		let set = '';
+		const { events, emit } = recorder();
 		const source = new CancellationTokenSource();
 		const lags: number[] = [];
 		let last = performance.now();
@@ -75,18 +84,16 @@ describe('engine process (the model off the extension host)', function () {
 			lags.push(now - last);
 			last = now;
 		}, 5);
-		const result = await client.run(
-			job({ kind: 'ask', question: 'What does add do?' }),
-			new NodeWorkspaceReader(workspace()),
-			{
-				onDelta: (d) => deltas.push(d),
-				onProgress: (p) => phases.add(p.phase),
-				onManifest: (m) => (files = m.files.map((f) => f.path)),
-				onPlan: (p) => (set = p.factors.set),
-			},
-			source.token,
-		);
+		const result = await client.run(ask(workspace(), 'What does add do?'), emit, source.token);
 		clearInterval(timer);
+		const deltas = events.flatMap((e) => (e.type === 'delta' ? [e.text] : []));
+		const phases = new Set(
+			events.flatMap((e) => (e.type === 'progress' ? [e.progress.phase] : [])),
+		);
+		const manifest = events.find((e) => e.type === 'manifest');
+		const files = manifest?.type === 'manifest' ? manifest.files.map((f) => f.path) : [];
+		const plan = events.find((e) => e.type === 'plan');
+		const set = plan?.type === 'plan' ? plan.set : '';
 		assert.equal(result.text, deltas.join(''));
 		assert.ok(result.speed.newTokens > 0);
 		assert.ok(result.speed.prefillTokensPerSecond > 0);
@@ -106,13 +113,11 @@ describe('engine process (the model off the extension host)', function () {
 		let deltas = 0;
 		await assert.rejects(
 			client.run(
-				job({ kind: 'ask', question: 'Explain the project.', answerTokens: 120 }),
-				new NodeWorkspaceReader(workspace()),
-				{
-					onDelta: () => {
-						deltas++;
-						source.cancel();
-					},
+				ask(workspace(), 'Explain the project.', 120),
+				(e) => {
+					if (e.type !== 'delta') return;
+					deltas++;
+					source.cancel();
 				},
 				source.token,
 			),
@@ -120,30 +125,27 @@ describe('engine process (the model off the extension host)', function () {
 		);
 		assert.ok(deltas >= 1 && deltas < 20, `${deltas} pieces after the stop`);
 		const again = await client.run(
-			job({ kind: 'summarize', scope: { kind: 'file', path: 'src/math.ts' } }),
-			new ScopedWorkspaceReader(new NodeWorkspaceReader(workspace()), {
-				include: underFolder('src'),
-			}),
-			{},
+			summarize(workspace(), { kind: 'folder', path: 'src' }),
+			() => undefined,
 			new CancellationTokenSource().token,
 		);
 		assert.ok(again.speed.promptTokens > 0);
 	});
 
-	it('serves unsaved editor text instead of the disk', async () => {
+	it('reads unsaved editor text instead of the disk, within the scope', async () => {
 		await load();
-		let files: { path: string; fileTokens?: number }[] = [];
-		const root = workspace();
+		const { events, emit } = recorder();
 		await client.run(
-			job({ kind: 'summarize', scope: { kind: 'file', path: 'README.md' } }),
-			new ScopedWorkspaceReader(new NodeWorkspaceReader(root), {
-				include: (p) => p === 'README.md',
-				overlay: (p) =>
-					p === 'README.md' ? `# Demo\n${'More text. '.repeat(40)}\n` : undefined,
-			}),
-			{ onManifest: (m) => (files = m.files) },
+			summarize(
+				workspace(),
+				{ kind: 'file', path: 'README.md' },
+				{ overlays: { 'README.md': `# Demo\n${'More text. '.repeat(40)}\n` } },
+			),
+			emit,
 			new CancellationTokenSource().token,
 		);
+		const manifest = events.find((e) => e.type === 'manifest');
+		const files = manifest?.type === 'manifest' ? manifest.files : [];
 		assert.equal(files.length, 1);
 		assert.ok((files[0].fileTokens ?? 0) > 40, JSON.stringify(files));
 	});
@@ -152,14 +154,13 @@ describe('engine process (the model off the extension host)', function () {
 		await load();
 		const source = new CancellationTokenSource();
 		const running = client.run(
-			job({ kind: 'ask', question: 'What is this?', answerTokens: 120 }),
-			new NodeWorkspaceReader(workspace()),
-			{ onProgress: () => client.kill() },
+			ask(workspace(), 'What is this?', 120),
+			(e) => e.type === 'progress' && client.kill(),
 			source.token,
 		);
 		await assert.rejects(running, /engine process exited/);
 		const info = await load();
-		assert.equal(info.folder, MODEL);
+		assert.equal(info.location, MODEL);
 		assert.ok(log.some((l) => /exited/.test(l)));
 	});
 
@@ -176,8 +177,7 @@ describe('engine process (the model off the extension host)', function () {
 		const rounds: number[] = [];
 		const result = await client.search(
 			{
-				kind: 'search',
-				workspaceName: 'demo',
+				source: { root },
 				targetLength: geometry.originalWindow * 2,
 				rounds: 1,
 				populationSize: 8,
@@ -188,8 +188,10 @@ describe('engine process (the model off the extension host)', function () {
 					'state.json',
 				),
 			},
-			new NodeWorkspaceReader(root),
-			{ onProgress: (p) => p.phase === 'search' && rounds.push(p.done) },
+			(e) =>
+				e.type === 'progress' &&
+				e.progress.phase === 'search' &&
+				rounds.push(e.progress.done),
 			new CancellationTokenSource().token,
 		);
 		assert.equal(result.set.maxLength, geometry.originalWindow * 2);

@@ -1,15 +1,15 @@
 import * as assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { CancellationTokenSource } from '../../../extension/engine/cancellation';
-import { NodeWorkspaceReader } from '../../../extension/runtime/nodeWorkspaceReader';
+import type { JobEvent } from '../../../extension/app/events';
 import { findModelFolder } from '../../../extension/runtime/modelFolder';
 import { EngineClient, JobError } from '../../../extension/vscode/engine/engineClient';
 import { engineBundle } from '../helpers/engineBundle';
-import { SseParser, chatCompletionsUrl } from '../../../extension/vscode/engine/remoteEndpoint';
+import { SseParser, chatCompletionsUrl } from '../../../extension/runtime/remoteEndpoint';
 import { readSettings } from '../../../extension/vscode/settings';
 
 const ROOT = path.resolve(__dirname, '../../..');
@@ -33,6 +33,7 @@ describe('remote endpoint (OpenAI-compatible)', () => {
 		assert.deepEqual(ok.settings.remote, {
 			url: 'http://127.0.0.1:8000/v1',
 			model: 'big',
+			contextWindow: 0,
 			apiKey: 'sk-test',
 		});
 		const bad = readSettings(source({ 'remote.url': 'ftp://x', 'remote.model': 'm' }), {});
@@ -58,13 +59,19 @@ describe('remote endpoint (OpenAI-compatible)', () => {
 		let url = '';
 		const requests: { headers: http.IncomingHttpHeaders; body: string }[] = [];
 		let client: EngineClient;
+		let tokenizerOnly = '';
 
-		before(async function () {
-			if (!MODEL) {
-				console.log('      (no bundled model under models/: the engine tests need one)');
-				this.skip();
-			}
+		before(async () => {
+			assert.ok(
+				MODEL,
+				'no bundled model under models/: the remote tests count with its tokenizer',
+			);
 			server = http.createServer((req, res) => {
+				if (req.method === 'GET' && req.url === '/v1/models') {
+					res.writeHead(200, { 'content-type': 'application/json' });
+					res.end(JSON.stringify({ data: [{ id: 'big', max_model_len: 2048 }] }));
+					return;
+				}
 				let body = '';
 				req.on('data', (d: Buffer) => (body += d.toString()));
 				req.on('end', () => {
@@ -93,8 +100,13 @@ describe('remote endpoint (OpenAI-compatible)', () => {
 			});
 			await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
 			url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
+			// A folder with nothing but the tokenizer: loading any local model from it would fail.
+			tokenizerOnly = mkdtempSync(path.join(tmpdir(), 'longrope-tokenizer-only-'));
+			copyFileSync(
+				path.join(MODEL as string, 'tokenizer.json'),
+				path.join(tokenizerOnly, 'tokenizer.json'),
+			);
 			client = new EngineClient(engineBundle());
-			await client.load(MODEL as string, { intraOpThreads: 1, maxKvCacheBytes: 1 << 28 });
 		});
 
 		after(() => {
@@ -109,35 +121,51 @@ describe('remote endpoint (OpenAI-compatible)', () => {
 			return root;
 		}
 
-		it('streams the endpoint answer; the packed workspace text is what was sent', async () => {
-			const deltas: string[] = [];
+		const load = (apiKey?: string) =>
+			client.load({
+				folder: tokenizerOnly,
+				remote: { url, model: 'big', contextWindow: 0, ...(apiKey ? { apiKey } : {}) },
+			});
+
+		it('loads no local model, packs to the window the server states, and streams its answer', async () => {
+			const info = await load('sk-test');
+			assert.equal(info.kind, 'remote');
+			assert.equal(info.maxWindow, 2048, 'max_model_len from GET /v1/models');
+			assert.equal(info.kvBytesPerToken, 0);
+			const events: JobEvent[] = [];
 			const result = await client.run(
 				{
 					kind: 'ask',
-					question: 'What is secretValue?',
-					answerTokens: 16,
-					override: 'auto',
-					sampling: {},
-					maxContextTokens: 0,
-					workspaceName: 'w',
-					remote: { url, model: 'big', apiKey: 'sk-test' },
+					request: { question: 'What is secretValue?', answerTokens: 16 },
+					source: { root: workspace() },
 				},
-				new NodeWorkspaceReader(workspace()),
-				{ onDelta: (d) => deltas.push(d) },
+				(e) => events.push(e),
 				new CancellationTokenSource().token,
 			);
 			assert.equal(result.text, 'The answer cites src/a.ts:1.');
-			assert.deepEqual(deltas, ['The ', 'answer ', 'cites ', 'src/a.ts:1.']);
-			assert.equal(result.set, 'remote');
+			assert.deepEqual(
+				events.flatMap((e) => (e.type === 'delta' ? [e.text] : [])),
+				['The ', 'answer ', 'cites ', 'src/a.ts:1.'],
+			);
+			assert.equal(result.set, 'fixed');
+			const manifest = events.find((e) => e.type === 'manifest');
+			assert.ok(manifest?.type === 'manifest');
+			assert.equal(manifest.budget.window, Math.floor(2048 / 1.15), '15% kept in reserve');
+			assert.match(manifest.budget.limit ?? '', /counted with a local tokenizer/);
+			const plan = events.find((e) => e.type === 'plan');
+			assert.ok(plan?.type === 'plan');
+			assert.match(plan.reason, new RegExp(`answered by big at ${url}`));
 			const sent = requests.at(-1);
 			assert.equal(sent?.headers.authorization, 'Bearer sk-test');
 			const body = JSON.parse(sent?.body ?? '{}') as {
 				model: string;
+				max_tokens: number;
 				messages: { content: string }[];
 				stream: boolean;
 			};
 			assert.equal(body.model, 'big');
 			assert.equal(body.stream, true);
+			assert.equal(body.max_tokens, 16);
 			assert.match(
 				body.messages.map((m) => m.content).join('\n'),
 				/export const secretValue = 42;/,
@@ -145,21 +173,16 @@ describe('remote endpoint (OpenAI-compatible)', () => {
 		});
 
 		it('stop aborts the request', async () => {
+			await load();
 			const cancel = new CancellationTokenSource();
 			await assert.rejects(
 				client.run(
 					{
 						kind: 'ask',
-						question: 'Go on forever',
-						answerTokens: 99,
-						override: 'auto',
-						sampling: {},
-						maxContextTokens: 0,
-						workspaceName: 'w',
-						remote: { url, model: 'big' },
+						request: { question: 'Go on forever', answerTokens: 1200 },
+						source: { root: workspace() },
 					},
-					new NodeWorkspaceReader(workspace()),
-					{ onDelta: () => cancel.cancel() },
+					(e) => e.type === 'delta' && cancel.cancel(),
 					cancel.token,
 				),
 				(err: unknown) => err instanceof JobError && err.cancelled,

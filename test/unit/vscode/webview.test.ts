@@ -371,6 +371,7 @@ describe('webview: diagnostics page', () => {
 					template: 50,
 					context: 6000,
 					question: 12,
+					history: 0,
 					answer: 160,
 					free: 1970,
 				},

@@ -14,7 +14,12 @@ import {
 import { scanWorkspace } from '../../../extension/engine/workspace/scan';
 import { TokenCounter } from '../../../extension/engine/workspace/tokenCount';
 import { phi3Config } from '../helpers/fixtures';
-import { FakeTokenizer, fakeHash, ropeWithWindows } from '../helpers/fakeTokenizer';
+import {
+	FakeTokenizer,
+	fakeHash,
+	fakePlanningModel,
+	ropeWithWindows,
+} from '../helpers/fakeTokenizer';
 import { fakeSource, MemoryReader, seeded } from '../helpers/memoryReader';
 
 interface PackCase {
@@ -36,19 +41,19 @@ async function pack(c: PackCase): Promise<PackedContext & { counter: TokenCounte
 	const packed = await packContext({
 		scan,
 		counter,
-		rope: c.rope,
+		model: fakePlanningModel(tokenizer, c.rope, c.maxTokens),
 		question: c.question,
 		terms,
 		answerTokens: c.answerTokens ?? 64,
 		focus: c.focus,
-		maxTokens: c.maxTokens,
 		readText: textFromReader(reader),
 	});
 	return { ...packed, counter };
 }
 
 function checkInvariants(packed: PackedContext, files: Record<string, string>, c: PackCase) {
-	const { manifest, messages, promptIds } = packed;
+	const { manifest } = packed;
+	const { messages, promptIds } = packed.plan;
 	const b = manifest.budget;
 	const tokenizer = new FakeTokenizer();
 	assert.deepEqual(manifestProblems(manifest), []);
@@ -258,9 +263,9 @@ describe('packer', () => {
 		const one = await pack({ files, question: 'What does the cache do?', rope });
 		const two = await pack({ files, question: 'Explain the tensor layer.', rope });
 		const again = await pack({ files, question: 'What does the cache do?', rope });
-		assert.deepEqual(one.promptIds, again.promptIds, 'same question, same prompt');
+		assert.deepEqual(one.plan.promptIds, again.plan.promptIds, 'same question, same prompt');
 		let shared = 0;
-		while (one.promptIds[shared] === two.promptIds[shared]) shared++;
+		while (one.plan.promptIds[shared] === two.plan.promptIds[shared]) shared++;
 		const filesEnd = one.manifest.budget.context;
 		assert.ok(shared >= filesEnd, `shared prefix ${shared} < ${filesEnd} file tokens`);
 		assert.deepEqual(
@@ -289,7 +294,7 @@ describe('packer', () => {
 				['a.ts', true],
 			],
 		);
-		const content = packed.messages[1].content;
+		const content = packed.plan.messages[1].content;
 		assert.match(
 			content,
 			/### a\.ts \(typescript, selection, lines 2–3 of 4\)\ntwo;\nthree;\n\nQuestion: /,
@@ -314,7 +319,7 @@ describe('packer', () => {
 		assert.equal(shown.cut.to, 100);
 		assert.equal(shown.text.split('\n').length - 1, shown.lines.to);
 		assert.match(
-			packed.messages[1].content,
+			packed.plan.messages[1].content,
 			/\[… lines \d+–100 of 100 not shown: no room in the context\]/,
 		);
 		assert.match(entry.reason, /cut to lines 1–\d+ of 100/);
@@ -334,7 +339,7 @@ describe('packer', () => {
 		const packed = await packContext({
 			scan,
 			counter,
-			rope: ropeWithWindows(2000),
+			model: fakePlanningModel(tokenizer, ropeWithWindows(2000)),
 			question: 'q',
 			answerTokens: 32,
 			readText: textFromReader(reader),

@@ -11,7 +11,12 @@ import {
 	type SummarizeProgress,
 } from '../../../extension/engine/workspace/summarize';
 import { TokenCounter } from '../../../extension/engine/workspace/tokenCount';
-import { FakeTokenizer, fakeHash, ropeWithWindows } from '../helpers/fakeTokenizer';
+import {
+	FakeTokenizer,
+	fakeHash,
+	fakePlanningModel,
+	ropeWithWindows,
+} from '../helpers/fakeTokenizer';
 import { fakeSource, MemoryReader, seeded } from '../helpers/memoryReader';
 
 async function run(
@@ -30,16 +35,17 @@ async function run(
 	const result = await summarizeWorkspace({
 		scan,
 		counter,
-		rope: ropeWithWindows(Math.min(window, 256), window),
+		model: fakePlanningModel(tokenizer, ropeWithWindows(Math.min(window, 256), window)),
 		scope: { kind: 'workspace', name: 'demo' },
 		answerTokens,
 		readText: textFromReader(reader),
 		token: source?.token,
 		onProgress: (p) => progress.push(p),
-		complete: async (messages) => {
-			const prompt = buildChatPrompt(tokenizer, messages).ids.length;
-			calls.push({ messages, prompt });
-			return reply(messages, calls.length);
+		complete: async (plan) => {
+			const prompt = buildChatPrompt(tokenizer, plan.messages).ids.length;
+			assert.equal(plan.promptIds.length, prompt, 'the plan runs the prompt it measured');
+			calls.push({ messages: plan.messages, prompt });
+			return reply(plan.messages, calls.length);
 		},
 	});
 	return { result, calls, progress };

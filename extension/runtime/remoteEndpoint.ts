@@ -1,6 +1,6 @@
-import { CancellationError, type CancellationToken } from '../../engine/cancellation';
-import type { ChatMessage } from '../../engine/generation/chatTemplate';
-import type { SamplingOptions } from '../../engine/generation/sampling';
+import { CancellationError, type CancellationToken } from '../engine/cancellation';
+import type { ChatMessage } from '../engine/generation/chatTemplate';
+import type { SamplingOptions } from '../engine/generation/sampling';
 
 /** An OpenAI-compatible chat endpoint (vLLM, llama.cpp's server, …). */
 export interface RemoteEndpoint {
@@ -50,10 +50,10 @@ export function chatCompletionsUrl(base: string): string {
 export async function* streamRemoteChat(
 	endpoint: RemoteEndpoint,
 	request: RemoteRequest,
-	token: CancellationToken,
+	token?: CancellationToken,
 ): AsyncGenerator<string, 'stop-token' | 'max-tokens'> {
 	const abort = new AbortController();
-	const subscription = token.onCancellationRequested(() => abort.abort());
+	const subscription = token?.onCancellationRequested(() => abort.abort());
 	try {
 		const response = await fetch(chatCompletionsUrl(endpoint.url), {
 			method: 'POST',
@@ -72,7 +72,7 @@ export async function* streamRemoteChat(
 				stream: true,
 			}),
 		}).catch((err: Error) => {
-			if (token.isCancellationRequested) throw new CancellationError();
+			if (token?.isCancellationRequested) throw new CancellationError();
 			throw new Error(`cannot reach ${endpoint.url}: ${err.message}`);
 		});
 		if (!response.ok || !response.body) {
@@ -90,7 +90,7 @@ export async function* streamRemoteChat(
 			try {
 				chunk = await reader.read();
 			} catch (err) {
-				if (token.isCancellationRequested) throw new CancellationError();
+				if (token?.isCancellationRequested) throw new CancellationError();
 				throw err;
 			}
 			if (chunk.done) break;
@@ -112,6 +112,37 @@ export async function* streamRemoteChat(
 		}
 		return finish === 'length' ? 'max-tokens' : 'stop-token';
 	} finally {
-		subscription.dispose();
+		subscription?.dispose();
+	}
+}
+
+/** How long a window lookup may take before the default is used. */
+const WINDOW_LOOKUP_MS = 5000;
+
+/**
+ * The context window the server says it serves the model with: vLLM lists `max_model_len` per
+ * model in `GET /models`. Undefined when it does not say (or cannot be reached in time).
+ */
+export async function fetchServedWindow(
+	endpoint: RemoteEndpoint,
+): Promise<{ window: number; source: string } | undefined> {
+	const url = `${endpoint.url.replace(/\/+$/, '')}/models`;
+	try {
+		const response = await fetch(url, {
+			signal: AbortSignal.timeout(WINDOW_LOOKUP_MS),
+			headers: endpoint.apiKey ? { authorization: `Bearer ${endpoint.apiKey}` } : {},
+		});
+		if (!response.ok) return undefined;
+		const body = (await response.json()) as {
+			data?: { id?: string; max_model_len?: unknown }[];
+		};
+		const entry = body.data?.find((m) => m.id === endpoint.model);
+		const window = entry?.max_model_len;
+		if (typeof window !== 'number' || !Number.isInteger(window) || window <= 0) {
+			return undefined;
+		}
+		return { window, source: `max_model_len from ${url}` };
+	} catch {
+		return undefined;
 	}
 }

@@ -4,7 +4,10 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { WorkspaceEntry } from '../../../extension/engine/workspace/reader';
 import { NodeWorkspaceReader } from '../../../extension/runtime/nodeWorkspaceReader';
-import { ScopedWorkspaceReader, underFolder } from '../../../extension/vscode/workspaceReader';
+import {
+	ScopedWorkspaceReader,
+	underFolder,
+} from '../../../extension/runtime/scopedWorkspaceReader';
 
 function tree(): string {
 	const root = mkdtempSync(path.join(tmpdir(), 'longrope-scoped-'));

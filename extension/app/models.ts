@@ -1,0 +1,86 @@
+import * as path from 'node:path';
+import type { LanguageModel } from '../engine/model/languageModel';
+import { loadModelTokenizer } from '../runtime/loadModelFolder';
+import { LocalModel } from '../runtime/localModel';
+import type { RemoteEndpoint } from '../runtime/remoteEndpoint';
+import { RemoteModel } from '../runtime/remoteModel';
+
+/** Which model answers, as plain data (the CLI's flags, the editor's settings). */
+export interface ModelChoice {
+	/** The model folder; with a remote endpoint, only its tokenizer is read (for counting). */
+	readonly folder: string;
+	/** onnxruntime's intra-op threads (0 or undefined: the runtime's default). */
+	readonly threads?: number;
+	readonly prefillChunk?: number;
+	readonly maxKvCacheBytes?: number;
+	readonly remote?: RemoteEndpoint & { readonly contextWindow?: number };
+}
+
+export interface OpenedModel {
+	readonly model: LanguageModel;
+	/** The tokenizer.json that counts tokens (the token-count cache is kept per tokenizer). */
+	readonly tokenizerFile: string;
+}
+
+/** Loads what the choice names: the local model, or the endpoint with a local tokenizer. */
+export async function openModel(choice: ModelChoice): Promise<OpenedModel> {
+	const tokenizerFile = path.join(choice.folder, 'tokenizer.json');
+	if (choice.remote) {
+		const model = await RemoteModel.open({
+			endpoint: choice.remote,
+			tokenizer: await loadModelTokenizer(choice.folder),
+			window: choice.remote.contextWindow,
+		});
+		return { model, tokenizerFile };
+	}
+	const model = await LocalModel.load(choice.folder, {
+		intraOpThreads: choice.threads || undefined,
+		prefillChunk: choice.prefillChunk,
+		maxKvCacheBytes: choice.maxKvCacheBytes,
+	});
+	return { model, tokenizerFile };
+}
+
+/** What must match for a loaded model to serve a choice: the rest is retuned in place. */
+function weightsKey(choice: ModelChoice): string {
+	return JSON.stringify(
+		choice.remote
+			? ['remote', choice.folder, choice.remote]
+			: ['local', choice.folder, choice.threads ?? 0],
+	);
+}
+
+/**
+ * The one loaded model of a long-lived process (the editor's engine): a new choice that names
+ * the same weights keeps them and changes only the memory cap and the prefill chunk.
+ */
+export class ModelHolder {
+	private current: { key: string; opened: Promise<OpenedModel> } | undefined;
+
+	async get(choice: ModelChoice): Promise<OpenedModel & { readonly reused: boolean }> {
+		const key = weightsKey(choice);
+		const reused = this.current?.key === key;
+		if (!reused) {
+			await this.dispose();
+			const opened = openModel(choice);
+			this.current = { key, opened };
+			opened.catch(() => {
+				if (this.current?.opened === opened) this.current = undefined;
+			});
+		}
+		const opened = await (this.current as { opened: Promise<OpenedModel> }).opened;
+		if (opened.model instanceof LocalModel) {
+			opened.model.retune({
+				prefillChunk: choice.prefillChunk,
+				maxKvCacheBytes: choice.maxKvCacheBytes,
+			});
+		}
+		return { ...opened, reused };
+	}
+
+	async dispose(): Promise<void> {
+		const previous = this.current;
+		this.current = undefined;
+		if (previous) await (await previous.opened.catch(() => undefined))?.model.dispose();
+	}
+}

@@ -1,0 +1,42 @@
+import { readFileSync } from 'node:fs';
+import type { TextTokenizer } from '../engine/generation/tokenizer';
+import { MemoryTokenCountCache, TokenCounter } from '../engine/workspace/tokenCount';
+import { defaultCacheDir, sha256Hex, TokenCountStore } from '../runtime/tokenCountStore';
+
+/** A token counter whose counts outlive the process when they can, and how to keep them. */
+export interface PersistentCounter {
+	readonly counter: TokenCounter;
+	/** Writes the counts learned since the last save; problems go to `warn`. */
+	save(): void;
+}
+
+/**
+ * Counts by content hash, kept per tokenizer in `cacheDir` (default the user's cache folder), so
+ * a second question tokenizes only what changed. Without a tokenizer file or a writable folder
+ * the counts live in memory, and `warn` says why.
+ */
+export function openTokenCounter(
+	tokenizer: TextTokenizer,
+	tokenizerFile: string | undefined,
+	warn: (message: string) => void,
+	cacheDir: string = defaultCacheDir(),
+): PersistentCounter {
+	let store: TokenCountStore | undefined;
+	if (tokenizerFile) {
+		try {
+			store = TokenCountStore.open(cacheDir, readFileSync(tokenizerFile));
+		} catch (error) {
+			warn(`token counts are not cached: ${(error as Error).message}`);
+		}
+	}
+	return {
+		counter: new TokenCounter(tokenizer, sha256Hex, store ?? new MemoryTokenCountCache()),
+		save: () => {
+			try {
+				store?.save();
+			} catch (error) {
+				warn(`cannot save token counts to ${store?.file}: ${(error as Error).message}`);
+			}
+		},
+	};
+}

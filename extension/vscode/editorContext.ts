@@ -1,0 +1,69 @@
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { WorkspaceScope, WorkspaceSource } from '../app/workspaceSource';
+import type { EditorFocus } from '../engine/workspace/relevance';
+
+/** The workspace folder of the active editor, else the first one. */
+export function workspaceFolder(): vscode.WorkspaceFolder | undefined {
+	const active = vscode.window.activeTextEditor?.document.uri;
+	return (
+		(active && vscode.workspace.getWorkspaceFolder(active)) ??
+		vscode.workspace.workspaceFolders?.[0]
+	);
+}
+
+/** A file's path inside `root`, `/`-separated; undefined outside it or for other schemes. */
+export function relativePath(root: vscode.Uri, uri: vscode.Uri): string | undefined {
+	if (uri.scheme !== 'file') return undefined;
+	const rel = path.relative(root.fsPath, uri.fsPath);
+	if (rel === '' || rel.startsWith('..') || path.isAbsolute(rel)) return undefined;
+	return rel.split(path.sep).join('/');
+}
+
+/** Where the user is: the selection, the active editor and the open tabs. */
+export function editorFocus(root: vscode.Uri, withSelection: boolean): EditorFocus {
+	const editor = vscode.window.activeTextEditor;
+	const active = editor ? relativePath(root, editor.document.uri) : undefined;
+	const open = new Set<string>();
+	for (const group of vscode.window.tabGroups?.all ?? []) {
+		for (const tab of group.tabs) {
+			const input = tab.input as { uri?: vscode.Uri } | undefined;
+			const rel = input?.uri ? relativePath(root, input.uri) : undefined;
+			if (rel) open.add(rel);
+		}
+	}
+	let selection: EditorFocus['selection'];
+	if (withSelection && editor && active && !editor.selection.isEmpty) {
+		selection = {
+			path: active,
+			fromLine: editor.selection.start.line + 1,
+			toLine: editor.selection.end.line + 1,
+			text: editor.document.getText(editor.selection),
+		};
+	}
+	return {
+		...(selection ? { selection } : {}),
+		...(active ? { activeEditor: active } : {}),
+		openEditors: [...open],
+	};
+}
+
+/**
+ * What the engine reads for a job in `folder`: the folder with the user's `files.exclude`, the
+ * scope, and the text of unsaved buffers (the model sees what the user sees).
+ */
+export function workspaceSource(
+	folder: vscode.WorkspaceFolder,
+	scope: WorkspaceScope = { kind: 'all' },
+): WorkspaceSource {
+	const exclude = vscode.workspace
+		.getConfiguration('files', folder.uri)
+		.get<Record<string, boolean>>('exclude', {});
+	const overlays: Record<string, string> = {};
+	for (const doc of vscode.workspace.textDocuments) {
+		if (!doc.isDirty) continue;
+		const rel = relativePath(folder.uri, doc.uri);
+		if (rel) overlays[rel] = doc.getText();
+	}
+	return { root: folder.uri.fsPath, scope, exclude, overlays };
+}
