@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { CancellationError, type CancellationToken } from '../engine/cancellation';
 import { specFor } from '../engine/evaluation/harness';
 import { methodScaling, type EvalMethod } from '../engine/evaluation/methods';
-import type { Fitness, SearchProgress } from '../engine/search/evolution';
+import type { Fitness, SearchProgress } from '../engine/search/evolutionTypes';
 import {
 	defaultSetName,
 	scalingFromCandidate,

@@ -3,18 +3,19 @@ import * as vscode from 'vscode';
 import type { EngineJob, EngineLoad, ModelInfo } from '../app/engineMessages';
 import type { JobEvent } from '../app/events';
 import type { AnswerSettings } from '../app/jobContext';
-import type { WorkspaceScope } from '../app/workspaceSource';
-import type { Exchange, SummaryScope } from '../engine/prompts/filePrompts';
+import type { SummaryScope } from '../engine/prompts/filePrompts';
 import type { ChatTurn, Diagnostics, EngineStatus, HostToWebview, ProgressInfo } from '../protocol';
-import { findModelFolder } from '../runtime/modelFolder';
-import { underFolder } from '../runtime/scopedWorkspaceReader';
-import { editorFocus, workspaceFolder, workspaceSource } from './editorContext';
+import {
+	configuredModelFolder,
+	missingModelDetail,
+	offerModelChoice,
+	SettingsReader,
+} from './configuredModel';
+import { exchangesOf, savedHistory, saveHistory } from './chatHistory';
+import { editorFocus, summaryTarget, workspaceFolder, workspaceSource } from './editorContext';
 import { EngineClient, JobError } from './engine/engineClient';
 import { progressText } from './progressText';
 import { readSettings, type Settings } from './settings';
-
-const HISTORY_KEY = 'longrope.chatHistory';
-const MAX_HISTORY = 200;
 
 export interface ViewSink {
 	readonly kind: 'chat' | 'diagnostics';
@@ -28,19 +29,6 @@ interface Running {
 
 export type JobSource = 'chat' | 'command';
 
-/** The chat's earlier questions with the answers they got (stopped and failed turns left out). */
-export function exchangesOf(turns: readonly ChatTurn[]): Exchange[] {
-	const exchanges: Exchange[] = [];
-	for (let k = 0; k + 1 < turns.length; k++) {
-		const [user, answer] = [turns[k], turns[k + 1]];
-		if (user.role !== 'user' || answer.role !== 'assistant') continue;
-		if (answer.outcome === 'done' && answer.text.trim()) {
-			exchanges.push({ question: user.text, answer: answer.text });
-		}
-	}
-	return exchanges;
-}
-
 /**
  * The editor's side of every request: settings, the model folder, the engine process, the chat
  * history and the diagnostics, and what the views and the status bar show. Commands and views
@@ -53,7 +41,7 @@ export class Assistant implements vscode.Disposable {
 	private running: Running | undefined;
 	private nextRequest = 1;
 	private modelInfo: ModelInfo | undefined;
-	private lastSettingsProblems = '';
+	private readonly settingsReader = new SettingsReader();
 	status: EngineStatus = { state: 'idle' };
 	diagnostics: Diagnostics = {};
 	private readonly statusEmitter = new vscode.EventEmitter<EngineStatus>();
@@ -74,28 +62,19 @@ export class Assistant implements vscode.Disposable {
 		const refresh = () => {
 			const { settings } = readSettings(vscode.workspace.getConfiguration('longrope'));
 			this.remote = settings.remote?.url;
-			const folder = findModelFolder(
-				settings.modelPath,
-				vscode.workspace.workspaceFolders?.[0]?.uri.fsPath,
-				this.context.extensionPath,
-			);
 			if (this.running) return;
-			const remote = settings.remote ? { remote: settings.remote.url } : {};
+			const folder = configuredModelFolder(settings, this.context.extensionPath);
+			const name = settings.remote?.model ?? (folder && path.basename(folder));
 			this.setStatus(
-				folder
-					? { state: 'idle', model: path.basename(folder), ...remote }
-					: {
-							state: 'no-model',
-							detail: settings.modelPath
-								? `no model config.json in "${settings.modelPath}"`
-								: 'no bundled model under models/',
-						},
+				name
+					? { state: 'idle', model: name }
+					: { state: 'no-model', detail: missingModelDetail(settings) },
 			);
 		};
 		const timer = setTimeout(refresh, 0);
 		const listener = vscode.workspace.onDidChangeConfiguration((event) => {
 			if (event.affectsConfiguration('longrope')) {
-				this.lastSettingsProblems = '';
+				this.settingsReader.forget();
 				refresh();
 			}
 		});
@@ -103,11 +82,11 @@ export class Assistant implements vscode.Disposable {
 	}
 
 	get history(): ChatTurn[] {
-		return this.context.workspaceState.get<ChatTurn[]>(HISTORY_KEY, []);
+		return savedHistory(this.context.workspaceState);
 	}
 
 	private async saveHistory(turns: ChatTurn[]): Promise<void> {
-		await this.context.workspaceState.update(HISTORY_KEY, turns.slice(-MAX_HISTORY));
+		await saveHistory(this.context.workspaceState, turns);
 	}
 
 	get busy(): boolean {
@@ -143,25 +122,9 @@ export class Assistant implements vscode.Disposable {
 	}
 
 	settings(): Settings {
-		const checked = readSettings(vscode.workspace.getConfiguration('longrope'));
-		this.remote = checked.settings.remote?.url;
-		const problems = checked.problems.join('\n');
-		if (problems && problems !== this.lastSettingsProblems) {
-			void vscode.window
-				.showWarningMessage(
-					`LongRoPE settings: ${checked.problems.join('; ')}`,
-					'Open Settings',
-				)
-				.then((choice) => {
-					if (choice)
-						void vscode.commands.executeCommand(
-							'workbench.action.openSettings',
-							'longrope.',
-						);
-				});
-		}
-		this.lastSettingsProblems = problems;
-		return checked.settings;
+		const settings = this.settingsReader.read();
+		this.remote = settings.remote?.url;
+		return settings;
 	}
 
 	workspaceFolder(): vscode.WorkspaceFolder | undefined {
@@ -170,31 +133,10 @@ export class Assistant implements vscode.Disposable {
 
 	/** The model folder the settings select, or undefined after telling the user why not. */
 	modelFolder(settings: Settings): string | undefined {
-		const folder = findModelFolder(
-			settings.modelPath,
-			vscode.workspace.workspaceFolders?.[0]?.uri.fsPath,
-			this.context.extensionPath,
-		);
+		const folder = configuredModelFolder(settings, this.context.extensionPath);
 		if (!folder) {
-			const where = settings.modelPath
-				? `"${settings.modelPath}"`
-				: 'the bundled models/ folder';
-			this.setStatus({ state: 'no-model', detail: `no model config.json in ${where}` });
-			void vscode.window
-				.showErrorMessage(
-					`LongRoPE: no model config.json found in ${where}. Set "longrope.modelPath" to a model folder that has one.`,
-					'Select Model Folder',
-					'Open Settings',
-				)
-				.then((choice) => {
-					if (choice === 'Select Model Folder')
-						void vscode.commands.executeCommand('longrope.selectModel');
-					else if (choice === 'Open Settings')
-						void vscode.commands.executeCommand(
-							'workbench.action.openSettings',
-							'longrope.modelPath',
-						);
-				});
+			this.setStatus({ state: 'no-model', detail: missingModelDetail(settings) });
+			offerModelChoice(settings);
 		}
 		return folder;
 	}
@@ -278,48 +220,14 @@ export class Assistant implements vscode.Disposable {
 			return;
 		}
 		const settings = this.settings();
-		let where: WorkspaceScope = { kind: 'all' };
-		let withSelection = false;
-		let label: string;
-		switch (scope.kind) {
-			case 'file':
-				where = { kind: 'file', path: scope.path };
-				label = `Summarize the file \`${scope.path}\``;
-				break;
-			case 'selection':
-				where = { kind: 'file', path: scope.path };
-				withSelection = true;
-				label = `Summarize lines ${scope.from}–${scope.to} of \`${scope.path}\``;
-				break;
-			case 'folder':
-				where = { kind: 'folder', path: scope.path };
-				label = `Summarize the folder \`${scope.path}\``;
-				break;
-			case 'workspace':
-				label = `Summarize the workspace ${scope.name}`;
-				break;
-			default: {
-				const never: never = scope;
-				return never;
-			}
-		}
-		const focus = editorFocus(folder.uri, withSelection);
-		const inScope = (p: string) =>
-			where.kind === 'all' ||
-			(where.kind === 'file' ? p === where.path : underFolder(where.path)(p));
+		const { where, label, focus } = summaryTarget(scope, folder.uri);
 		await this.run(
 			{
 				kind: 'summarize',
 				request: {
 					scope,
 					...this.answerSettings(settings),
-					focus: {
-						...focus,
-						...(focus.activeEditor && !inScope(focus.activeEditor)
-							? { activeEditor: undefined }
-							: {}),
-						openEditors: (focus.openEditors ?? []).filter(inScope),
-					},
+					focus,
 				},
 				source: workspaceSource(folder, where),
 			},

@@ -1,7 +1,9 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { WorkspaceScope, WorkspaceSource } from '../app/workspaceSource';
+import type { SummaryScope } from '../engine/prompts/filePrompts';
 import type { EditorFocus } from '../engine/workspace/relevance';
+import { underFolder } from '../runtime/scopedWorkspaceReader';
 
 /** The workspace folder of the active editor, else the first one. */
 export function workspaceFolder(): vscode.WorkspaceFolder | undefined {
@@ -66,4 +68,52 @@ export function workspaceSource(
 		if (rel) overlays[rel] = doc.getText();
 	}
 	return { root: folder.uri.fsPath, scope, exclude, overlays };
+}
+
+/**
+ * What a summary reads (the scope), how the chat shows the request, and the editors that count
+ * as focus inside the scope (the selection only for a selection's summary).
+ */
+export function summaryTarget(
+	scope: SummaryScope,
+	root: vscode.Uri,
+): { where: WorkspaceScope; label: string; focus: EditorFocus } {
+	let where: WorkspaceScope = { kind: 'all' };
+	let label: string;
+	switch (scope.kind) {
+		case 'file':
+			where = { kind: 'file', path: scope.path };
+			label = `Summarize the file \`${scope.path}\``;
+			break;
+		case 'selection':
+			where = { kind: 'file', path: scope.path };
+			label = `Summarize lines ${scope.from}–${scope.to} of \`${scope.path}\``;
+			break;
+		case 'folder':
+			where = { kind: 'folder', path: scope.path };
+			label = `Summarize the folder \`${scope.path}\``;
+			break;
+		case 'workspace':
+			label = `Summarize the workspace ${scope.name}`;
+			break;
+		default: {
+			const never: never = scope;
+			return never;
+		}
+	}
+	const focus = editorFocus(root, scope.kind === 'selection');
+	const inScope = (p: string) =>
+		where.kind === 'all' ||
+		(where.kind === 'file' ? p === where.path : underFolder(where.path)(p));
+	return {
+		where,
+		label,
+		focus: {
+			...focus,
+			...(focus.activeEditor && !inScope(focus.activeEditor)
+				? { activeEditor: undefined }
+				: {}),
+			openEditors: (focus.openEditors ?? []).filter(inScope),
+		},
+	};
 }

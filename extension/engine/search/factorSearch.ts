@@ -2,11 +2,10 @@ import type { CancellationToken } from '../cancellation';
 import { rotaryPairs, type RotaryGeometry } from '../rotaryGeometry';
 import { longropeAttentionFactor, type RopeScaling } from '../scalings';
 import { RopeInputError, requirePositiveInteger } from '../validation';
+import { parametersForPopulation, runSearch } from './evolution';
 import {
 	PAPER_PARAMETERS,
 	PAPER_ROUNDS,
-	parametersForPopulation,
-	runSearch,
 	type EvolutionParameters,
 	type Fitness,
 	type SearchCandidate,
@@ -15,7 +14,7 @@ import {
 	type SearchResult,
 	type SearchStage,
 	type SearchState,
-} from './evolution';
+} from './evolutionTypes';
 import { classicSeeds } from './seeds';
 import { createSearchSpace } from './space';
 

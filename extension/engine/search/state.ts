@@ -1,5 +1,5 @@
 import { RopeInputError } from '../validation';
-import type { SearchState } from './evolution';
+import type { SearchState } from './evolutionTypes';
 
 /**
  * The search state as JSON text. Fitness values may be ∞ (a candidate whose perplexity

@@ -153,3 +153,28 @@ export function leftOutNote(manifest: WorkspaceManifest): string | undefined {
 	}
 	return parts.join(' ');
 }
+
+/**
+ * Makes the shown files' tokens sum to `context`: the difference (the tokenizer's merges across
+ * file boundaries, about a token per file) goes a token at a time to the files in prompt order.
+ */
+export function spreadTokens(entries: readonly ManifestFile[], context: number): ManifestFile[] {
+	const out: { -readonly [K in keyof ManifestFile]: ManifestFile[K] }[] = entries.map((e) => ({
+		...e,
+	}));
+	const shown = out.filter((e) => e.status === 'included' || e.status === 'truncated');
+	let diff = context - shown.reduce((t, e) => t + e.tokens, 0);
+	if (shown.length === 0) return out;
+	for (let k = 0; diff !== 0 && k < shown.length * 64; k++) {
+		const e = shown[k % shown.length];
+		if (diff > 0) {
+			e.tokens++;
+			diff--;
+		} else if (e.tokens > 1) {
+			e.tokens--;
+			diff++;
+		}
+	}
+	if (diff !== 0) shown[0].tokens += diff;
+	return out;
+}

@@ -12,7 +12,12 @@ import {
 } from '../prompts/filePrompts';
 import { languageOf } from '../prompts/language';
 import type { ContextBudget } from './budget';
-import type { FilePriority, ManifestFile, WorkspaceManifest } from './manifest';
+import {
+	spreadTokens,
+	type FilePriority,
+	type ManifestFile,
+	type WorkspaceManifest,
+} from './manifest';
 import {
 	comparePackingOrder,
 	comparePaths,
@@ -167,7 +172,7 @@ export async function packContext(options: PackOptions): Promise<PackedContext> 
 		// The file blocks take what the prompt has beyond the empty one; spread the tokenizer's
 		// boundary effects (a token or so per file) so that the manifest adds up exactly.
 		const context = prompt.ids.length - emptyPrompt;
-		const entries = spread(rendered.entries, context);
+		const entries = spreadTokens(rendered.entries, context);
 		const plan = planRendered(model, messages, prompt, answerTokens, window, options.override);
 		const planned = plan.plannedLength;
 		const budget: ContextBudget = {
@@ -427,29 +432,4 @@ async function render(
 		files: shown.map((s) => s.file),
 		entries: [...shown.map((s) => s.entry), ...hidden],
 	};
-}
-
-/**
- * Makes the shown files' tokens sum to `context`: the difference (the tokenizer's merges across
- * file boundaries, about a token per file) goes a token at a time to the files in prompt order.
- */
-function spread(entries: readonly ManifestFile[], context: number): ManifestFile[] {
-	const out: { -readonly [K in keyof ManifestFile]: ManifestFile[K] }[] = entries.map((e) => ({
-		...e,
-	}));
-	const shown = out.filter((e) => e.status === 'included' || e.status === 'truncated');
-	let diff = context - shown.reduce((t, e) => t + e.tokens, 0);
-	if (shown.length === 0) return out;
-	for (let k = 0; diff !== 0 && k < shown.length * 64; k++) {
-		const e = shown[k % shown.length];
-		if (diff > 0) {
-			e.tokens++;
-			diff--;
-		} else if (e.tokens > 1) {
-			e.tokens--;
-			diff++;
-		}
-	}
-	if (diff !== 0) shown[0].tokens += diff;
-	return out;
 }

@@ -6,7 +6,6 @@ import { chooseSet, chooseWindow, planRendered, type RequestPlan } from '../mode
 import {
 	chunkSummaryMessages,
 	combineSummariesMessages,
-	fileHeader,
 	renderPartSummary,
 	summaryMessages,
 	type PartSummary,
@@ -17,8 +16,9 @@ import type { ContextBudget } from './budget';
 import type { ManifestFile, WorkspaceManifest } from './manifest';
 import { packContext } from './packer';
 import type { EditorFocus } from './relevance';
-import type { FileRecord, ScanResult } from './scan';
-import { headWithin, lineCount, type TokenCounter } from './tokenCount';
+import type { ScanResult } from './scan';
+import { partLabel, sliceFile, SLACK_PER_FILE, splitLines, type Slice } from './summaryParts';
+import { headWithin, type TokenCounter } from './tokenCount';
 
 /** One model call: a planned request in, the answer's text out (the job runs it on the model). */
 export type CompleteFn = (
@@ -77,7 +77,6 @@ interface Summarized {
 	readonly to: number;
 }
 
-const SLACK_PER_FILE = 2;
 const SLACK = 8;
 
 /**
@@ -130,13 +129,6 @@ export async function summarizeWorkspace(options: SummarizeOptions): Promise<Sum
 		options,
 		packed.manifest.files.filter((f) => f.status === 'skipped'),
 	);
-}
-
-interface Slice {
-	readonly record: FileRecord;
-	/** Set when the part holds only these lines of the file. */
-	readonly lines?: { readonly from: number; readonly to: number };
-	readonly tokens: number;
 }
 
 async function mapReduce(
@@ -390,70 +382,4 @@ async function mapReduce(
 		levels: level,
 		calls,
 	};
-}
-
-/** Line ranges of a file too large for one part, each fitting `room` tokens with its header. */
-function splitLines(
-	text: string,
-	record: FileRecord,
-	room: number,
-	counter: TokenCounter,
-): { from: number; to: number }[] {
-	const total = lineCount(text);
-	const wide = { from: total, to: total, of: total };
-	const header = counter.count(
-		fileHeader({ path: record.path, language: record.language, lines: wide }),
-	);
-	const budget = room - header - SLACK_PER_FILE;
-	const ranges: { from: number; to: number }[] = [];
-	let rest = text;
-	let line = 1;
-	while (rest.length > 0) {
-		const head = headWithin(rest, budget, (t) => counter.count(t));
-		// A line longer than a part is kept whole in a part of its own; the map step cuts it.
-		const lines = Math.max(1, head.lines);
-		ranges.push({ from: line, to: line + lines - 1 });
-		rest = dropLines(rest, lines);
-		line += lines;
-	}
-	return ranges;
-}
-
-function dropLines(text: string, lines: number): string {
-	let at = 0;
-	for (let k = 0; k < lines; k++) {
-		const next = text.indexOf('\n', at);
-		if (next < 0) return '';
-		at = next + 1;
-	}
-	return text.slice(at);
-}
-
-function sliceFile(slice: Slice, text: string): PromptFile {
-	const { record, lines } = slice;
-	if (!lines) return { path: record.path, language: record.language, text };
-	const of = lineCount(text);
-	const body = dropLines(text, lines.from - 1);
-	let end = 0;
-	for (let k = 0; k < lines.to - lines.from + 1 && end >= 0; k++) {
-		const next = body.indexOf('\n', end);
-		end = next < 0 ? body.length : next + 1;
-	}
-	return {
-		path: record.path,
-		language: record.language,
-		text: body.slice(0, end),
-		lines: { from: lines.from, to: lines.to, of },
-	};
-}
-
-function describeSlice(slice: Slice): string {
-	return slice.lines
-		? `${slice.record.path}:${slice.lines.from}-${slice.lines.to}`
-		: slice.record.path;
-}
-
-function partLabel(slices: readonly Slice[]): string {
-	if (slices.length === 1) return describeSlice(slices[0]);
-	return `${describeSlice(slices[0])} … ${describeSlice(slices[slices.length - 1])} (${slices.length} files)`;
 }

@@ -4,15 +4,16 @@ import * as path from 'node:path';
 import { ESLint } from 'eslint';
 
 const ROOT = path.resolve(__dirname, '../../..');
-const FIXTURE = readFileSync(
-	path.join(ROOT, 'test/fixtures/lint/engine-forbidden-imports.ts'),
-	'utf8',
-);
+const fixture = (name: string) =>
+	readFileSync(path.join(ROOT, 'test/fixtures/lint', name), 'utf8');
 
-/** Lints the fixture's text as if it were the file at `filePath` in the repository. */
-async function restrictedImportLines(filePath: string): Promise<number[]> {
+/** Lints a fixture's text as if it were the file at `filePath` in the repository. */
+async function restrictedImportLines(
+	filePath: string,
+	text = fixture('engine-forbidden-imports.ts'),
+): Promise<number[]> {
 	const eslint = new ESLint({ cwd: ROOT });
-	const [result] = await eslint.lintText(FIXTURE, { filePath: path.join(ROOT, filePath) });
+	const [result] = await eslint.lintText(text, { filePath: path.join(ROOT, filePath) });
 	return result.messages.filter((m) => m.ruleId === 'no-restricted-imports').map((m) => m.line);
 }
 
@@ -25,7 +26,19 @@ describe('ESLint boundary rule', () => {
 		);
 	});
 
-	it('allows the same imports in extension/runtime/', async () => {
-		assert.deepEqual(await restrictedImportLines('extension/runtime/fixture.ts'), []);
+	it('allows Node and onnxruntime in extension/runtime/, but not the editor', async () => {
+		assert.deepEqual(await restrictedImportLines('extension/runtime/fixture.ts'), [3]);
+	});
+
+	it('keeps every layer in its room: engine ← runtime ← app ← cli / vscode', async () => {
+		// Lines: 3 app, 4 cli, 5 vscode front end, 6 runtime, 7 the vscode module.
+		const layers = fixture('layer-imports.ts');
+		const lines = (file: string) => restrictedImportLines(file, layers);
+		assert.deepEqual(await lines('extension/engine/fixture.ts'), [3, 4, 5, 6, 7]);
+		assert.deepEqual(await lines('extension/runtime/fixture.ts'), [3, 4, 5, 7]);
+		assert.deepEqual(await lines('extension/app/fixture.ts'), [4, 5, 7]);
+		assert.deepEqual(await lines('extension/cli/fixture.ts'), [5, 7]);
+		assert.deepEqual(await lines('extension/vscode/fixture.ts'), [4]);
+		assert.deepEqual(await lines('webview/fixture.ts'), [3, 4, 5, 6, 7]);
 	});
 });

@@ -1,12 +1,12 @@
 import * as assert from 'node:assert/strict';
 import { CancellationError, CancellationTokenSource } from '../../../extension/engine/cancellation';
-import {
-	runSearch,
-	type Fitness,
-	type SearchOptions,
-	type SearchProgress,
-	type SearchState,
-} from '../../../extension/engine/search/evolution';
+import { runSearch } from '../../../extension/engine/search/evolution';
+import type {
+	Fitness,
+	SearchOptions,
+	SearchProgress,
+	SearchState,
+} from '../../../extension/engine/search/evolutionTypes';
 import { classicSeeds } from '../../../extension/engine/search/seeds';
 import {
 	createSearchSpace,
