@@ -1,6 +1,6 @@
-import { Emitter, type Disposable, type Event } from './emitter';
+import type { Disposable } from './emitter';
 import { describeFactors, type FactorExplanation } from './explanation';
-import { chooseFactorSet, type FactorOverride } from './factorSelection';
+import { chooseFactorSet, type FactorChoice, type FactorOverride } from './factorSelection';
 import { scalingForPlan, type FactorSet, type RopeConfig } from './factorSet';
 import { inverseFrequencies, validateGeometry } from './rotaryGeometry';
 import { buildRotaryTables, rotarySpec, type RotarySpec, type RotaryTables } from './rotaryTables';
@@ -23,23 +23,15 @@ export interface ActiveRope {
 	readonly key: string;
 }
 
-export interface ActiveSetChange {
-	readonly previous?: ActiveRope;
-	readonly current: ActiveRope;
-	readonly reason: string;
-}
-
 /** Positions per cached chunk: a decode step reads one row, a prefill chunk a few hundred. */
 const DEFAULT_CHUNK = 4096;
 
 /**
- * Owns the choice of factor set and the cos/sin tables served from it. Listeners of
- * onDidChangeActiveSet must drop any KV cache built with the previous set, because cached
- * keys are stored already rotated.
+ * Owns the active factor set and the cos/sin tables served from it. A runtime compares the
+ * active `key` with the one its KV cache was built under and drops the cache when they differ,
+ * because cached keys are stored already rotated.
  */
 export class FactorManager implements Disposable {
-	private readonly changeEmitter = new Emitter<ActiveSetChange>();
-	readonly onDidChangeActiveSet: Event<ActiveSetChange> = this.changeEmitter.event;
 	private readonly theta: Float64Array;
 	private current: ActiveRope | undefined;
 	private readonly chunks = new Map<number, RotaryTables>();
@@ -60,38 +52,43 @@ export class FactorManager implements Disposable {
 		return this.current;
 	}
 
-	/** Chooses the set for a request; fires the change event when the tables change. */
+	/** Chooses the set for a request and makes it active. */
 	plan(request: RopePlan): ActiveRope {
 		const override = request.override ?? 'auto';
-		const choice = chooseFactorSet(this.config.sets, request.plannedLength, override);
-		const { geometry } = this.config;
-		const spec = rotarySpec(
-			this.theta,
-			scalingForPlan(choice.set, geometry, request.plannedLength),
+		return this.use(
+			chooseFactorSet(this.config.sets, request.plannedLength, override),
+			request.plannedLength,
+			override,
 		);
+	}
+
+	/** Makes a set chosen elsewhere (a request's plan) active for `plannedLength` tokens. */
+	use(
+		choice: FactorChoice,
+		plannedLength: number,
+		override: FactorOverride = 'auto',
+	): ActiveRope {
+		requirePositiveInteger('plannedLength', plannedLength);
+		if (!this.config.sets.includes(choice.set)) {
+			throw new RopeInputError('set', choice.set.name, "one of this model's factor sets");
+		}
+		const { geometry } = this.config;
+		const spec = rotarySpec(this.theta, scalingForPlan(choice.set, geometry, plannedLength));
 		const key =
 			choice.set.method === 'dynamic-ntk'
-				? `${choice.set.name}@${Math.max(request.plannedLength, geometry.originalWindow)}`
+				? `${choice.set.name}@${Math.max(plannedLength, geometry.originalWindow)}`
 				: choice.set.name;
-		const previous = this.current;
 		const next: ActiveRope = {
 			set: choice.set,
-			plannedLength: request.plannedLength,
+			plannedLength,
 			override,
 			reason: choice.reason,
 			...(choice.warning ? { warning: choice.warning } : {}),
 			spec,
 			key,
 		};
+		if (this.current?.key !== key) this.chunks.clear();
 		this.current = next;
-		if (previous?.key !== key) {
-			this.chunks.clear();
-			this.changeEmitter.fire({
-				previous,
-				current: next,
-				reason: changeReason(previous, next),
-			});
-		}
 		return next;
 	}
 
@@ -140,7 +137,6 @@ export class FactorManager implements Disposable {
 
 	dispose(): void {
 		this.chunks.clear();
-		this.changeEmitter.dispose();
 	}
 
 	private chunk(active: ActiveRope, index: number): RotaryTables {
@@ -160,12 +156,4 @@ export class FactorManager implements Disposable {
 		}
 		return this.current;
 	}
-}
-
-function changeReason(previous: ActiveRope | undefined, next: ActiveRope): string {
-	if (!previous) return `first plan: ${next.reason}`;
-	if (previous.set.name === next.set.name) {
-		return `"${next.set.name}" rescaled for planned length ${next.plannedLength} (was ${previous.plannedLength})`;
-	}
-	return `"${previous.set.name}" → "${next.set.name}": ${next.reason}`;
 }

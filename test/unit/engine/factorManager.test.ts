@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { FactorManager, type ActiveSetChange } from '../../../extension/engine/factorManager';
+import { FactorManager } from '../../../extension/engine/factorManager';
 import type { RopeConfig } from '../../../extension/engine/factorSet';
 import { ropeConfigFromHf } from '../../../extension/engine/hfRopeConfig';
 import { inverseFrequencies } from '../../../extension/engine/rotaryGeometry';
@@ -83,32 +83,15 @@ describe('factor manager', () => {
 		});
 	});
 
-	describe('change event', () => {
-		it('fires with the reason whenever the active set changes, and only then', () => {
+	describe('keys (a KV cache is kept while the key stays)', () => {
+		it('changes whenever the active set changes, and only then', () => {
 			const manager = phi3Manager();
-			const events: ActiveSetChange[] = [];
-			const subscription = manager.onDidChangeActiveSet((e) => events.push(e));
-			manager.plan({ plannedLength: 2000 });
-			manager.plan({ plannedLength: 3000 });
-			manager.plan({ plannedLength: 8000 });
-			manager.plan({ plannedLength: 9000 });
-			manager.plan({ plannedLength: 9000, override: 'short' });
-			assert.deepEqual(
-				events.map((e) => [e.previous?.set.name, e.current.set.name]),
-				[
-					[undefined, 'short'],
-					['short', 'long'],
-					['long', 'short'],
-				],
-			);
-			assert.match(events[0].reason, /^first plan: planned length 2000 fits "short"/);
-			assert.match(events[1].reason, /^"short" → "long": planned length 8000 > 4096/);
-			subscription.dispose();
-			manager.plan({ plannedLength: 8000 });
-			assert.equal(events.length, 3);
+			const keys = [2000, 3000, 8000, 9000].map((n) => manager.plan({ plannedLength: n }).key);
+			keys.push(manager.plan({ plannedLength: 9000, override: 'short' }).key);
+			assert.deepEqual(keys, ['short', 'short', 'long', 'long', 'short']);
 		});
 
-		it('fires for a dynamic set when the plan changes its factors', () => {
+		it('changes for a dynamic set when the plan changes its factors', () => {
 			const config = ropeConfigFromHf({
 				hidden_size: 64,
 				num_attention_heads: 4,
@@ -116,22 +99,21 @@ describe('factor manager', () => {
 				rope_scaling: { type: 'dynamic', factor: 4 },
 			});
 			const manager = new FactorManager(config);
-			const reasons: string[] = [];
-			manager.onDidChangeActiveSet((e) => reasons.push(e.reason));
-			manager.plan({ plannedLength: 500 });
-			manager.plan({ plannedLength: 1000 }); // still within L: same tables
-			manager.plan({ plannedLength: 3000 });
-			assert.equal(reasons.length, 2);
-			assert.equal(reasons[1], '"dynamic" rescaled for planned length 3000 (was 1000)');
+			const keys = [500, 1000, 3000].map((n) => manager.plan({ plannedLength: n }).key);
+			assert.deepEqual(keys, ['dynamic@1000', 'dynamic@1000', 'dynamic@3000']);
 		});
 
-		it('stops after dispose', () => {
+		it('takes a set chosen by a request plan, and refuses one of another model', () => {
 			const manager = phi3Manager();
-			let fired = 0;
-			manager.onDidChangeActiveSet(() => fired++);
-			manager.dispose();
-			manager.plan({ plannedLength: 10 });
-			assert.equal(fired, 0);
+			const long = manager.config.sets.find((s) => s.name === 'long');
+			assert.ok(long);
+			const active = manager.use({ set: long, reason: 'planned elsewhere' }, 100);
+			assert.equal(active.set.name, 'long');
+			assert.equal(active.reason, 'planned elsewhere');
+			assert.throws(
+				() => manager.use({ set: { ...long }, reason: 'a copy' }, 100),
+				/one of this model's factor sets/,
+			);
 		});
 	});
 
