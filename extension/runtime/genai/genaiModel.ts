@@ -1,0 +1,195 @@
+import { readFile } from 'node:fs/promises';
+import * as path from 'node:path';
+import { throwIfCancelled, type CancellationToken } from '../../engine/cancellation';
+import type { ChatMessage, ChatPrompt } from '../../engine/generation/chatTemplate';
+import { checkKvBudget, formatBytes } from '../../engine/generation/memoryGuard';
+import type {
+	ContextWindows,
+	LanguageModel,
+	LengthLimit,
+	ModelDescription,
+	ModelSession,
+	PerplexityResult,
+} from '../../engine/model/languageModel';
+import { buildRotaryTables, type RotarySpec } from '../../engine/rotaryTables';
+import { HfTokenizer } from '../hfTokenizer';
+import { ModelFolderError } from '../loadModelFolder';
+import {
+	DEFAULT_INTRA_OP_THREADS,
+	DEFAULT_MAX_KV_CACHE_BYTES,
+	DEFAULT_PREFILL_CHUNK,
+} from '../localModel';
+import { readModelChatTemplate, type ModelChatTemplate } from '../modelChatTemplate';
+import { loadOnnxRuntime } from '../onnxRuntime';
+import {
+	adaptGenaiGraph,
+	defaultAdaptedDir,
+	openAdaptedSession,
+	type AdaptedGraph,
+} from './adaptGraph';
+import { GenaiGraph, GenaiKvCache } from './genaiGraph';
+import { readGenaiFolder, type GenaiFolder } from './genaiFolder';
+import { GenaiSession } from './genaiSession';
+import { genaiRope, type GenaiRope } from './genaiWindows';
+
+export { isGenaiFolder } from './genaiFolder';
+
+export interface GenaiModelOptions {
+	/** onnxruntime's intra-op threads (0: one per core); default half the cores. */
+	readonly intraOpThreads?: number;
+	/** Tokens per prefill run. */
+	readonly prefillChunk?: number;
+	/** Requests whose planned KV cache is larger are refused before anything is allocated. */
+	readonly maxKvCacheBytes?: number;
+	/** Where adapted graphs are kept (default: the extension's cache folder). */
+	readonly cacheDir?: string;
+}
+
+/** Turn markers that end an answer when they appear as text; only those the vocabulary has. */
+const STOP_STRING_CANDIDATES = ['<|end|>', '<|user|>', '<|system|>', '<|endoftext|>'];
+
+/**
+ * An ONNX Runtime GenAI export (Phi-3-mini-128k, Phi-3.5-mini, Phi-4-mini CPU int4) behind the
+ * LanguageModel interface. Its graph is adapted at load so that the rotary caches are inputs:
+ * every request runs with the factor set its plan chose, from the first token, instead of the
+ * set the original graph would switch to mid-request.
+ */
+export class GenaiModel implements LanguageModel {
+	readonly kind = 'ort-genai';
+	readonly countMargin = 0;
+	readonly windows: ContextWindows;
+	readonly description: ModelDescription;
+	readonly kvBytesPerToken: number;
+	readonly memoryLimit: LengthLimit;
+	readonly stopStrings: readonly string[];
+	readonly perplexity = (
+		ids: readonly number[],
+		spec: RotarySpec,
+		token?: CancellationToken,
+	): Promise<PerplexityResult> => this.score(ids, spec, token);
+
+	private constructor(
+		readonly folder: GenaiFolder,
+		readonly adapted: AdaptedGraph,
+		readonly graph: GenaiGraph,
+		readonly tokenizer: HfTokenizer,
+		private readonly template: ModelChatTemplate,
+		rope: GenaiRope,
+		readonly options: Required<Omit<GenaiModelOptions, 'cacheDir'>>,
+	) {
+		this.windows = { kind: 'factor-sets', rope: rope.rope };
+		this.warnings = rope.warnings;
+		this.description = {
+			name: path.basename(path.resolve(folder.folder)),
+			kind: 'local',
+			location: folder.folder,
+		};
+		this.kvBytesPerToken = GenaiKvCache.bytesFor(graph.kvShape, 1);
+		this.memoryLimit = {
+			tokens: Math.floor(options.maxKvCacheBytes / this.kvBytesPerToken),
+			reason: `the KV-cache cap of ${formatBytes(options.maxKvCacheBytes)} (setting longrope.maxKvCacheMiB)`,
+		};
+		this.stopStrings = STOP_STRING_CANDIDATES.filter((s) => tokenizer.tokenId(s) !== undefined);
+	}
+
+	/** Where config.json and the graph disagree, or where the sets came from when it is absent. */
+	readonly warnings: readonly string[];
+
+	static async open(folderPath: string, options: GenaiModelOptions = {}): Promise<GenaiModel> {
+		const resolved = {
+			intraOpThreads: options.intraOpThreads ?? DEFAULT_INTRA_OP_THREADS,
+			prefillChunk: options.prefillChunk ?? DEFAULT_PREFILL_CHUNK,
+			maxKvCacheBytes: options.maxKvCacheBytes ?? DEFAULT_MAX_KV_CACHE_BYTES,
+		};
+		if (!Number.isInteger(resolved.prefillChunk) || resolved.prefillChunk <= 0) {
+			throw new Error(
+				`prefillChunk must be a positive integer, not ${resolved.prefillChunk}`,
+			);
+		}
+		if (!Number.isInteger(resolved.intraOpThreads) || resolved.intraOpThreads < 0) {
+			throw new Error(
+				`intraOpThreads must be an integer ≥ 0, not ${resolved.intraOpThreads}`,
+			);
+		}
+		if (!(resolved.maxKvCacheBytes > 0)) {
+			throw new Error(`maxKvCacheBytes must be positive, not ${resolved.maxKvCacheBytes}`);
+		}
+		const folder = await readGenaiFolder(folderPath);
+		const tokenizer = new HfTokenizer(
+			JSON.parse(await readFile(folder.tokenizerFile, 'utf8')) as Record<string, unknown>,
+			folder.tokenizerFile,
+		);
+		if (tokenizer.vocabSize > folder.vocabSize) {
+			throw new ModelFolderError(
+				`${folder.tokenizerFile} has ${tokenizer.vocabSize} tokens but genai_config.json says vocab_size ${folder.vocabSize}`,
+			);
+		}
+		const template = await readModelChatTemplate(folder.folder, tokenizer);
+		const adapted = await adaptGenaiGraph(folder, options.cacheDir ?? defaultAdaptedDir());
+		const rope = await genaiRope(folder, adapted);
+		const session = await openAdaptedSession(adapted, {
+			executionProviders: ['cpu'],
+			...(resolved.intraOpThreads === 0
+				? {}
+				: { intraOpNumThreads: resolved.intraOpThreads }),
+		});
+		const graph = new GenaiGraph(await loadOnnxRuntime(), session, folder);
+		return new GenaiModel(folder, adapted, graph, tokenizer, template, rope, resolved);
+	}
+
+	renderChat(messages: readonly ChatMessage[]): ChatPrompt {
+		return this.template.buildPrompt(messages);
+	}
+
+	openSession(): ModelSession {
+		return new GenaiSession(this);
+	}
+
+	/** Bytes the KV cache of a `tokens`-long request takes; throws MemoryCapError over the cap. */
+	checkBudget(tokens: number): number {
+		return checkKvBudget(tokens, this.kvBytesPerToken, this.options.maxKvCacheBytes);
+	}
+
+	/**
+	 * Perplexity of `ids` under any rotary spec, the first token as context: exp of the mean
+	 * negative log-likelihood of ids[1…], in prefill chunks through a cache of ids.length − 1.
+	 */
+	private async score(
+		ids: readonly number[],
+		spec: RotarySpec,
+		token?: CancellationToken,
+	): Promise<PerplexityResult> {
+		if (ids.length < 2)
+			throw new Error(`perplexity needs at least 2 tokens, got ${ids.length}`);
+		const fed = ids.length - 1;
+		this.checkBudget(fed);
+		const cache = this.graph.newCache(fed);
+		const tables = buildRotaryTables(spec, 0, fed);
+		const vocab = this.folder.vocabSize;
+		let nll = 0;
+		for (let start = 0; start < fed; start += this.options.prefillChunk) {
+			throwIfCancelled(token);
+			const chunk = ids.slice(start, Math.min(start + this.options.prefillChunk, fed));
+			const logits = await this.graph.forward(chunk, cache, tables);
+			for (let t = 0; t < chunk.length; t++) {
+				nll -= logSoftmaxAt(
+					logits.subarray(t * vocab, (t + 1) * vocab),
+					ids[start + t + 1],
+				);
+			}
+		}
+		return { tokens: fed, negativeLogLikelihood: nll, perplexity: Math.exp(nll / fed) };
+	}
+
+	dispose(): void {
+		void this.graph.dispose();
+	}
+}
+
+function logSoftmaxAt(row: Float32Array, target: number): number {
+	let max = -Infinity;
+	for (let v = 0; v < row.length; v++) if (row[v] > max) max = row[v];
+	let sum = 0;
+	for (let v = 0; v < row.length; v++) sum += Math.exp(row[v] - max);
+	return row[target] - max - Math.log(sum);
+}
