@@ -45,6 +45,9 @@ export interface GenaiModelOptions {
 	readonly cacheDir?: string;
 }
 
+/** Settings that change without reloading the weights. */
+export type GenaiTuning = Pick<GenaiModelOptions, 'prefillChunk' | 'maxKvCacheBytes'>;
+
 /** Turn markers that end an answer when they appear as text; only those the vocabulary has. */
 const STOP_STRING_CANDIDATES = ['<|end|>', '<|user|>', '<|system|>', '<|endoftext|>'];
 
@@ -60,7 +63,6 @@ export class GenaiModel implements LanguageModel {
 	readonly windows: ContextWindows;
 	readonly description: ModelDescription;
 	readonly kvBytesPerToken: number;
-	readonly memoryLimit: LengthLimit;
 	readonly stopStrings: readonly string[];
 	readonly perplexity = (
 		ids: readonly number[],
@@ -75,7 +77,7 @@ export class GenaiModel implements LanguageModel {
 		readonly tokenizer: HfTokenizer,
 		private readonly template: ModelChatTemplate,
 		rope: GenaiRope,
-		readonly options: Required<Omit<GenaiModelOptions, 'cacheDir'>>,
+		private tuning: Required<GenaiTuning>,
 	) {
 		this.windows = { kind: 'factor-sets', rope: rope.rope };
 		this.warnings = rope.warnings;
@@ -85,10 +87,6 @@ export class GenaiModel implements LanguageModel {
 			location: folder.folder,
 		};
 		this.kvBytesPerToken = GenaiKvCache.bytesFor(graph.kvShape, 1);
-		this.memoryLimit = {
-			tokens: Math.floor(options.maxKvCacheBytes / this.kvBytesPerToken),
-			reason: `the KV-cache cap of ${formatBytes(options.maxKvCacheBytes)} (setting longrope.maxKvCacheMiB)`,
-		};
 		this.stopStrings = STOP_STRING_CANDIDATES.filter((s) => tokenizer.tokenId(s) !== undefined);
 	}
 
@@ -96,24 +94,14 @@ export class GenaiModel implements LanguageModel {
 	readonly warnings: readonly string[];
 
 	static async open(folderPath: string, options: GenaiModelOptions = {}): Promise<GenaiModel> {
-		const resolved = {
-			intraOpThreads: options.intraOpThreads ?? DEFAULT_INTRA_OP_THREADS,
+		const intraOpThreads = options.intraOpThreads ?? DEFAULT_INTRA_OP_THREADS;
+		if (!Number.isInteger(intraOpThreads) || intraOpThreads < 0) {
+			throw new Error(`intraOpThreads must be an integer ≥ 0, not ${intraOpThreads}`);
+		}
+		const tuning = checkedTuning({
 			prefillChunk: options.prefillChunk ?? DEFAULT_PREFILL_CHUNK,
 			maxKvCacheBytes: options.maxKvCacheBytes ?? DEFAULT_MAX_KV_CACHE_BYTES,
-		};
-		if (!Number.isInteger(resolved.prefillChunk) || resolved.prefillChunk <= 0) {
-			throw new Error(
-				`prefillChunk must be a positive integer, not ${resolved.prefillChunk}`,
-			);
-		}
-		if (!Number.isInteger(resolved.intraOpThreads) || resolved.intraOpThreads < 0) {
-			throw new Error(
-				`intraOpThreads must be an integer ≥ 0, not ${resolved.intraOpThreads}`,
-			);
-		}
-		if (!(resolved.maxKvCacheBytes > 0)) {
-			throw new Error(`maxKvCacheBytes must be positive, not ${resolved.maxKvCacheBytes}`);
-		}
+		});
 		const folder = await readGenaiFolder(folderPath);
 		const tokenizer = new HfTokenizer(
 			JSON.parse(await readFile(folder.tokenizerFile, 'utf8')) as Record<string, unknown>,
@@ -129,12 +117,30 @@ export class GenaiModel implements LanguageModel {
 		const rope = await genaiRope(folder, adapted);
 		const session = await openAdaptedSession(adapted, {
 			executionProviders: ['cpu'],
-			...(resolved.intraOpThreads === 0
-				? {}
-				: { intraOpNumThreads: resolved.intraOpThreads }),
+			...(intraOpThreads === 0 ? {} : { intraOpNumThreads: intraOpThreads }),
 		});
 		const graph = new GenaiGraph(await loadOnnxRuntime(), session, folder);
-		return new GenaiModel(folder, adapted, graph, tokenizer, template, rope, resolved);
+		return new GenaiModel(folder, adapted, graph, tokenizer, template, rope, tuning);
+	}
+
+	get prefillChunk(): number {
+		return this.tuning.prefillChunk;
+	}
+
+	get maxKvCacheBytes(): number {
+		return this.tuning.maxKvCacheBytes;
+	}
+
+	get memoryLimit(): LengthLimit {
+		return {
+			tokens: Math.floor(this.tuning.maxKvCacheBytes / this.kvBytesPerToken),
+			reason: `the KV-cache memory cap of ${formatBytes(this.tuning.maxKvCacheBytes)} (longrope.maxKvCacheMB)`,
+		};
+	}
+
+	/** Changes the memory cap and prefill chunk; the weights stay loaded. */
+	retune(tuning: GenaiTuning): void {
+		this.tuning = checkedTuning({ ...this.tuning, ...tuning });
 	}
 
 	renderChat(messages: readonly ChatMessage[]): ChatPrompt {
@@ -147,7 +153,7 @@ export class GenaiModel implements LanguageModel {
 
 	/** Bytes the KV cache of a `tokens`-long request takes; throws MemoryCapError over the cap. */
 	checkBudget(tokens: number): number {
-		return checkKvBudget(tokens, this.kvBytesPerToken, this.options.maxKvCacheBytes);
+		return checkKvBudget(tokens, this.kvBytesPerToken, this.tuning.maxKvCacheBytes);
 	}
 
 	/**
@@ -167,9 +173,9 @@ export class GenaiModel implements LanguageModel {
 		const tables = buildRotaryTables(spec, 0, fed);
 		const vocab = this.folder.vocabSize;
 		let nll = 0;
-		for (let start = 0; start < fed; start += this.options.prefillChunk) {
+		for (let start = 0; start < fed; start += this.tuning.prefillChunk) {
 			throwIfCancelled(token);
-			const chunk = ids.slice(start, Math.min(start + this.options.prefillChunk, fed));
+			const chunk = ids.slice(start, Math.min(start + this.tuning.prefillChunk, fed));
 			const logits = await this.graph.forward(chunk, cache, tables);
 			for (let t = 0; t < chunk.length; t++) {
 				nll -= logSoftmaxAt(
@@ -181,9 +187,19 @@ export class GenaiModel implements LanguageModel {
 		return { tokens: fed, negativeLogLikelihood: nll, perplexity: Math.exp(nll / fed) };
 	}
 
-	dispose(): void {
-		void this.graph.dispose();
+	async dispose(): Promise<void> {
+		await this.graph.dispose();
 	}
+}
+
+function checkedTuning(tuning: Required<GenaiTuning>): Required<GenaiTuning> {
+	if (!Number.isInteger(tuning.prefillChunk) || tuning.prefillChunk <= 0) {
+		throw new Error(`prefillChunk must be a positive integer, not ${tuning.prefillChunk}`);
+	}
+	if (!(tuning.maxKvCacheBytes > 0)) {
+		throw new Error(`maxKvCacheBytes must be positive, not ${tuning.maxKvCacheBytes}`);
+	}
+	return tuning;
 }
 
 function logSoftmaxAt(row: Float32Array, target: number): number {

@@ -46,8 +46,8 @@ export class ReplicaModels {
 		return dir;
 	}
 
-	dispose(): void {
-		for (const model of this.opened) model.dispose();
+	async dispose(): Promise<void> {
+		for (const model of this.opened) await model.dispose();
 		rmSync(this.work, { recursive: true, force: true });
 	}
 }
