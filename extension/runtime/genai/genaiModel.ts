@@ -2,9 +2,9 @@ import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { throwIfCancelled, type CancellationToken } from '../../engine/cancellation';
 import type { ChatMessage, ChatPrompt } from '../../engine/generation/chatTemplate';
+import type { RopeConfig } from '../../engine/factorSet';
 import { checkKvBudget, formatBytes } from '../../engine/generation/memoryGuard';
 import type {
-	ContextWindows,
 	LanguageModel,
 	LengthLimit,
 	ModelDescription,
@@ -60,7 +60,9 @@ const STOP_STRING_CANDIDATES = ['<|end|>', '<|user|>', '<|system|>', '<|endoftex
 export class GenaiModel implements LanguageModel {
 	readonly kind = 'ort-genai';
 	readonly countMargin = 0;
-	readonly windows: ContextWindows;
+	readonly windows: { readonly kind: 'factor-sets'; readonly rope: RopeConfig };
+	/** Where config.json and the graph disagree, or where the sets came from when it is absent. */
+	readonly warnings: readonly string[];
 	readonly description: ModelDescription;
 	readonly kvBytesPerToken: number;
 	readonly stopStrings: readonly string[];
@@ -89,9 +91,6 @@ export class GenaiModel implements LanguageModel {
 		this.kvBytesPerToken = GenaiKvCache.bytesFor(graph.kvShape, 1);
 		this.stopStrings = STOP_STRING_CANDIDATES.filter((s) => tokenizer.tokenId(s) !== undefined);
 	}
-
-	/** Where config.json and the graph disagree, or where the sets came from when it is absent. */
-	readonly warnings: readonly string[];
 
 	static async open(folderPath: string, options: GenaiModelOptions = {}): Promise<GenaiModel> {
 		const intraOpThreads = options.intraOpThreads ?? DEFAULT_INTRA_OP_THREADS;

@@ -29,7 +29,6 @@ export class GenaiSession implements ModelSession {
 	private busy = false;
 
 	constructor(private readonly model: GenaiModel) {
-		if (model.windows.kind !== 'factor-sets') throw new Error('a genai model has factor sets');
 		this.rope = new FactorManager(model.windows.rope);
 	}
 

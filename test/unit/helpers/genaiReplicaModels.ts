@@ -54,7 +54,6 @@ export class ReplicaModels {
 
 /** The tables of the set a plan of `plannedLength` tokens chooses, positions 0 … plannedLength−1. */
 export function tablesFor(model: GenaiModel, plannedLength: number): RotaryTables {
-	if (model.windows.kind !== 'factor-sets') throw new Error('a genai model has factor sets');
 	const rope = new FactorManager(model.windows.rope);
 	rope.use(chooseSet(model, plannedLength) as FactorChoice, plannedLength);
 	return rope.tables(0, plannedLength);

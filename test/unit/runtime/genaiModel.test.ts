@@ -30,9 +30,9 @@ describe('GenaiModel on the ORT-genai replicas', function () {
 				location: path.join(REPLICAS, 'phi3-128k'),
 			});
 			assert.equal(model.windows.kind, 'factor-sets');
-			const rope = model.windows.kind === 'factor-sets' ? model.windows.rope : undefined;
+			const rope = model.windows.rope;
 			assert.deepEqual(
-				rope?.sets.map((s) => [s.name, s.maxLength]),
+				rope.sets.map((s) => [s.name, s.maxLength]),
 				[
 					['short', 64],
 					['long', 512],
@@ -53,9 +53,9 @@ describe('GenaiModel on the ORT-genai replicas', function () {
 
 		it('phi4-mini: partial rotary from config.json (48 of 64 dims), 2 KV heads', async () => {
 			const model = await models.open('phi4-mini');
-			const rope = model.windows.kind === 'factor-sets' ? model.windows.rope : undefined;
-			assert.equal(rope?.geometry.rotaryDim, 48);
-			assert.equal(rope?.geometry.headDim, 64);
+			const rope = model.windows.rope;
+			assert.equal(rope.geometry.rotaryDim, 48);
+			assert.equal(rope.geometry.headDim, 64);
 			assert.equal(model.kvBytesPerToken, 2 * 2 * 2 * 64 * 4);
 		});
 
@@ -64,8 +64,7 @@ describe('GenaiModel on the ORT-genai replicas', function () {
 			const dir = models.copy('phi3-128k');
 			unlinkSync(path.join(dir, 'config.json'));
 			const model = await models.open(dir);
-			const sets = (m: GenaiModel) =>
-				(m.windows.kind === 'factor-sets' ? m.windows.rope.sets : []) as StaticFactorSet[];
+			const sets = (m: GenaiModel) => m.windows.rope.sets as StaticFactorSet[];
 			assert.deepEqual(
 				sets(model).map((s) => [s.name, s.maxLength]),
 				[
