@@ -19,8 +19,10 @@ export interface EngineLoad extends ModelChoice {
 export interface ModelInfo {
 	readonly location: string;
 	readonly name: string;
-	/** The project's own graph, an ONNX Runtime GenAI export, or an endpoint. */
-	readonly kind: 'own' | 'ort-genai' | 'remote';
+	/** The project's own graph, an ONNX Runtime GenAI export, or an OpenAI-compatible endpoint. */
+	readonly format: 'own' | 'ort-genai' | 'openai';
+	/** How the model's files were read, where the user should know (they disagree, say). */
+	readonly warnings: readonly string[];
 	readonly kvBytesPerToken: number;
 	readonly originalWindow: number;
 	readonly maxWindow: number;

@@ -94,7 +94,8 @@ function modelInfo(model: LanguageModel, loadMs: number, reused: boolean): Model
 	return {
 		location: model.description.location,
 		name: model.description.name,
-		kind: model.description.kind === 'remote' ? 'remote' : 'own',
+		format: model.description.format,
+		warnings: model.warnings ?? [],
 		kvBytesPerToken: model.kvBytesPerToken,
 		originalWindow:
 			windows.kind === 'factor-sets' ? windows.rope.geometry.originalWindow : windows.window,

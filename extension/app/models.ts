@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import type { LanguageModel } from '../engine/model/languageModel';
 import { loadModelTokenizer } from '../runtime/loadModelFolder';
+import { GenaiModel, isGenaiFolder } from '../runtime/genai/genaiModel';
 import { LocalModel } from '../runtime/localModel';
 import type { RemoteEndpoint } from '../runtime/remoteEndpoint';
 import { RemoteModel } from '../runtime/remoteModel';
@@ -33,11 +34,14 @@ export async function openModel(choice: ModelChoice): Promise<OpenedModel> {
 		});
 		return { model, tokenizerFile };
 	}
-	const model = await LocalModel.load(choice.folder, {
+	const options = {
 		intraOpThreads: choice.threads || undefined,
 		prefillChunk: choice.prefillChunk,
 		maxKvCacheBytes: choice.maxKvCacheBytes,
-	});
+	};
+	const model = isGenaiFolder(choice.folder)
+		? await GenaiModel.open(choice.folder, options)
+		: await LocalModel.load(choice.folder, options);
 	return { model, tokenizerFile };
 }
 
@@ -69,7 +73,7 @@ export class ModelHolder {
 			});
 		}
 		const opened = await (this.current as { opened: Promise<OpenedModel> }).opened;
-		if (opened.model instanceof LocalModel) {
+		if (opened.model instanceof LocalModel || opened.model instanceof GenaiModel) {
 			opened.model.retune({
 				prefillChunk: choice.prefillChunk,
 				maxKvCacheBytes: choice.maxKvCacheBytes,

@@ -69,6 +69,7 @@ export class LocalModel implements LanguageModel {
 		this.description = {
 			name: path.basename(folder.folder),
 			kind: 'local',
+			format: 'own',
 			location: folder.folder,
 		};
 		this.windows = { kind: 'factor-sets', rope: folder.rope };

@@ -43,7 +43,12 @@ export class RemoteModel implements LanguageModel {
 		readonly tokenizer: TextTokenizer,
 		readonly windows: ContextWindows,
 	) {
-		this.description = { name: endpoint.model, kind: 'remote', location: endpoint.url };
+		this.description = {
+			name: endpoint.model,
+			kind: 'remote',
+			format: 'openai',
+			location: endpoint.url,
+		};
 	}
 
 	static async open(options: RemoteModelOptions): Promise<RemoteModel> {

@@ -165,7 +165,7 @@ export class Assistant implements vscode.Disposable {
 		try {
 			this.modelInfo = await this.engine.load(this.engineLoad(settings, folder));
 			this.output.appendLine(
-				`Model ${this.modelInfo.location} (${this.modelInfo.kind}) ${this.modelInfo.reused ? 'kept' : 'ready'} (engine started in ${this.engine.startMs?.toFixed(0) ?? '?'} ms, ${this.modelInfo.reused ? 'weights already loaded' : `loaded in ${this.modelInfo.loadMs.toFixed(0)} ms`})`,
+				`Model ${this.modelInfo.location} (${this.modelInfo.format}) ${this.modelInfo.reused ? 'kept' : 'ready'} (engine started in ${this.engine.startMs?.toFixed(0) ?? '?'} ms, ${this.modelInfo.reused ? 'weights already loaded' : `loaded in ${this.modelInfo.loadMs.toFixed(0)} ms`})`,
 			);
 			return this.modelInfo;
 		} catch (err) {

@@ -25,6 +25,8 @@ export interface ModelDescription {
 	/** For people: the folder's name or the served model's. */
 	readonly name: string;
 	readonly kind: 'local' | 'remote';
+	/** The project's own graph contract, an ONNX Runtime GenAI export, or an OpenAI-compatible endpoint. */
+	readonly format: 'own' | 'ort-genai' | 'openai';
 	/** The folder, or the endpoint's URL. */
 	readonly location: string;
 }
@@ -58,6 +60,8 @@ export interface LanguageModel extends PlanningModel, Disposable {
 	readonly description: ModelDescription;
 	/** Bytes of KV cache per planned token; 0 when the memory is not ours. */
 	readonly kvBytesPerToken: number;
+	/** What the user should know about how the model was read (its files disagree, say). */
+	readonly warnings?: readonly string[];
 	/** Strings that end an answer besides the stop ids (a template's turn markers as text). */
 	readonly stopStrings: readonly string[];
 	/** One conversation's state on the model (its cached keys); requests run through it. */

@@ -46,7 +46,7 @@ export function fakeLanguageModel(
 	};
 	return {
 		...planning,
-		description: { name: 'fake', kind: 'local', location: 'memory' },
+		description: { name: 'fake', kind: 'local', format: 'own', location: 'memory' },
 		kvBytesPerToken: 0,
 		stopStrings: [],
 		openSession: () => session,

@@ -4,8 +4,7 @@ import * as path from 'node:path';
 import { ESLint } from 'eslint';
 
 const ROOT = path.resolve(__dirname, '../../..');
-const fixture = (name: string) =>
-	readFileSync(path.join(ROOT, 'test/fixtures/lint', name), 'utf8');
+const fixture = (name: string) => readFileSync(path.join(ROOT, 'test/fixtures/lint', name), 'utf8');
 
 /** Lints a fixture's text as if it were the file at `filePath` in the repository. */
 async function restrictedImportLines(

@@ -73,7 +73,7 @@ describe('engine process (the model off the extension host)', function () {
 	it('loads the model in a child process and answers from the workspace, streaming', async () => {
 		const info = await load();
 		assert.equal(info.location, MODEL);
-		assert.equal(info.kind, 'own');
+		assert.equal(info.format, 'own');
 		assert.ok(info.kvBytesPerToken > 0);
 		const { events, emit } = recorder();
 		const source = new CancellationTokenSource();

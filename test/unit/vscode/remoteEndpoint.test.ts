@@ -129,7 +129,7 @@ describe('remote endpoint (OpenAI-compatible)', () => {
 
 		it('loads no local model, packs to the window the server states, and streams its answer', async () => {
 			const info = await load('sk-test');
-			assert.equal(info.kind, 'remote');
+			assert.equal(info.format, 'openai');
 			assert.equal(info.maxWindow, 2048, 'max_model_len from GET /v1/models');
 			assert.equal(info.kvBytesPerToken, 0);
 			const events: JobEvent[] = [];

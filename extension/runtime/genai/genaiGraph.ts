@@ -1,0 +1,190 @@
+import type * as Ort from 'onnxruntime-node';
+import type { RotaryTables } from '../../engine/rotaryTables';
+import { layerName, type GenaiFolder } from './genaiFolder';
+import { COS_CACHE_INPUT, SIN_CACHE_INPUT } from './rotaryCaches';
+
+export interface GenaiKvShape {
+	readonly layers: number;
+	readonly kvHeads: number;
+	readonly headSize: number;
+}
+
+/**
+ * One plan's KV cache in the graph's own layout: per layer a key and a value tensor
+ * [1, kv_heads, capacity, head_size] float32, allocated once for the planned length. The same
+ * tensors are fed as the past and bound as the present outputs, so GroupQueryAttention writes
+ * the new rows in place (ORT-genai's past_present_share_buffer); bench/genaiKvPassing.bench.ts
+ * measured this fastest of the three ways to pass the cache.
+ */
+export class GenaiKvCache {
+	readonly keys: Ort.Tensor[] = [];
+	readonly values: Ort.Tensor[] = [];
+	/** attention_mask: ones, fed as a prefix view of the total length. */
+	readonly mask: BigInt64Array;
+	private filled = 0;
+
+	constructor(
+		ort: typeof Ort,
+		readonly shape: GenaiKvShape,
+		readonly capacity: number,
+	) {
+		if (!Number.isInteger(capacity) || capacity <= 0) {
+			throw new Error(`a KV cache needs a positive whole capacity, not ${capacity}`);
+		}
+		const dims = [1, shape.kvHeads, capacity, shape.headSize];
+		const size = shape.kvHeads * capacity * shape.headSize;
+		for (let l = 0; l < shape.layers; l++) {
+			this.keys.push(new ort.Tensor('float32', new Float32Array(size), dims));
+			this.values.push(new ort.Tensor('float32', new Float32Array(size), dims));
+		}
+		this.mask = new BigInt64Array(capacity).fill(1n);
+	}
+
+	/** Bytes a cache of `tokens` positions takes, for planning before any allocation. */
+	static bytesFor(shape: GenaiKvShape, tokens: number): number {
+		return 2 * shape.layers * shape.kvHeads * tokens * shape.headSize * 4;
+	}
+
+	/** Tokens whose keys and values are cached. */
+	get length(): number {
+		return this.filled;
+	}
+
+	get bytes(): number {
+		return GenaiKvCache.bytesFor(this.shape, this.capacity);
+	}
+
+	/** Copies the first `tokens` positions of every head into `target` (a cache for another plan). */
+	copyPrefixTo(target: GenaiKvCache, tokens: number): void {
+		if (tokens > this.filled || tokens > target.capacity) {
+			throw new Error(
+				`KV cache: cannot copy ${tokens} positions (${this.filled} cached, room for ${target.capacity})`,
+			);
+		}
+		const { kvHeads, headSize } = this.shape;
+		const run = tokens * headSize;
+		const pairs: [Ort.Tensor[], Ort.Tensor[]][] = [
+			[this.keys, target.keys],
+			[this.values, target.values],
+		];
+		for (const [from, to] of pairs) {
+			from.forEach((source, l) => {
+				const src = source.data as Float32Array;
+				const dst = to[l].data as Float32Array;
+				for (let h = 0; h < kvHeads; h++) {
+					const at = h * this.capacity * headSize;
+					dst.set(src.subarray(at, at + run), h * target.capacity * headSize);
+				}
+			});
+		}
+		target.filled = tokens;
+	}
+
+	/** Forgets everything after the first `tokens` positions (a shared prompt prefix stays). */
+	truncate(tokens: number): void {
+		if (!Number.isInteger(tokens) || tokens < 0 || tokens > this.filled) {
+			throw new Error(`KV cache: cannot truncate ${this.filled} cached tokens to ${tokens}`);
+		}
+		this.filled = tokens;
+	}
+
+	commit(tokens: number): void {
+		if (this.filled + tokens > this.capacity) {
+			throw new Error(
+				`KV cache: ${this.filled} + ${tokens} tokens pass the planned ${this.capacity}`,
+			);
+		}
+		this.filled += tokens;
+	}
+}
+
+/** The adapted graph's session with its names: runs tokens through a GenaiKvCache. */
+export class GenaiGraph {
+	private readonly pastNames: string[] = [];
+	private readonly presentNames: string[] = [];
+
+	constructor(
+		private readonly ort: typeof Ort,
+		private readonly session: Ort.InferenceSession,
+		readonly folder: GenaiFolder,
+	) {
+		const { names, layers } = folder;
+		for (let l = 0; l < layers; l++) {
+			this.pastNames.push(layerName(names.pastKey, l), layerName(names.pastValue, l));
+			this.presentNames.push(
+				layerName(names.presentKey, l),
+				layerName(names.presentValue, l),
+			);
+		}
+	}
+
+	get kvShape(): GenaiKvShape {
+		const { layers, kvHeads, headSize } = this.folder;
+		return { layers, kvHeads, headSize };
+	}
+
+	newCache(capacity: number): GenaiKvCache {
+		return new GenaiKvCache(this.ort, this.kvShape, capacity);
+	}
+
+	/**
+	 * Runs `ids` at positions cache.length …, appends their keys and values to the cache and
+	 * returns the logits [ids.length × vocab]. `tables` start at position 0 and cover at least
+	 * the new total: GroupQueryAttention indexes cos/sin by absolute position and refuses
+	 * caches with fewer rows than the total length.
+	 */
+	async forward(
+		ids: readonly number[],
+		cache: GenaiKvCache,
+		tables: RotaryTables,
+	): Promise<Float32Array> {
+		const total = cache.length + ids.length;
+		if (ids.length === 0) throw new Error('forward needs at least one token');
+		if (total > cache.capacity) {
+			throw new Error(
+				`KV cache: ${total} tokens do not fit the ${cache.capacity} planned for this request`,
+			);
+		}
+		if (tables.start !== 0 || tables.count < total) {
+			throw new Error(
+				`rotary tables cover positions ${tables.start}…${tables.start + tables.count - 1}, not 0…${total - 1}`,
+			);
+		}
+		const { ort, folder } = this;
+		const rows = total * tables.pairs;
+		const feeds: Record<string, Ort.Tensor> = {
+			[folder.names.inputIds]: new ort.Tensor(
+				'int64',
+				BigInt64Array.from(ids, (id) => BigInt(id)),
+				[1, ids.length],
+			),
+			[folder.names.attentionMask]: new ort.Tensor('int64', cache.mask.subarray(0, total), [
+				1,
+				total,
+			]),
+			[COS_CACHE_INPUT]: new ort.Tensor('float32', tables.cos.subarray(0, rows), [
+				total,
+				tables.pairs,
+			]),
+			[SIN_CACHE_INPUT]: new ort.Tensor('float32', tables.sin.subarray(0, rows), [
+				total,
+				tables.pairs,
+			]),
+		};
+		const fetches: Record<string, Ort.Tensor | null> = { [folder.names.logits]: null };
+		for (let l = 0; l < folder.layers; l++) {
+			const [key, value] = [cache.keys[l], cache.values[l]];
+			feeds[this.pastNames[2 * l]] = key;
+			feeds[this.pastNames[2 * l + 1]] = value;
+			fetches[this.presentNames[2 * l]] = key;
+			fetches[this.presentNames[2 * l + 1]] = value;
+		}
+		const out = await this.session.run(feeds, fetches);
+		cache.commit(ids.length);
+		return out[folder.names.logits].data as Float32Array;
+	}
+
+	async dispose(): Promise<void> {
+		await this.session.release();
+	}
+}

@@ -1,0 +1,210 @@
+import { readFile } from 'node:fs/promises';
+import * as path from 'node:path';
+import { throwIfCancelled, type CancellationToken } from '../../engine/cancellation';
+import type { ChatMessage, ChatPrompt } from '../../engine/generation/chatTemplate';
+import type { RopeConfig } from '../../engine/factorSet';
+import { checkKvBudget, formatBytes } from '../../engine/generation/memoryGuard';
+import type {
+	LanguageModel,
+	LengthLimit,
+	ModelDescription,
+	ModelSession,
+	PerplexityResult,
+} from '../../engine/model/languageModel';
+import { buildRotaryTables, type RotarySpec } from '../../engine/rotaryTables';
+import { HfTokenizer } from '../hfTokenizer';
+import { ModelFolderError } from '../loadModelFolder';
+import {
+	DEFAULT_INTRA_OP_THREADS,
+	DEFAULT_MAX_KV_CACHE_BYTES,
+	DEFAULT_PREFILL_CHUNK,
+} from '../localModel';
+import { readModelChatTemplate, type ModelChatTemplate } from '../modelChatTemplate';
+import { loadOnnxRuntime } from '../onnxRuntime';
+import {
+	adaptGenaiGraph,
+	defaultAdaptedDir,
+	openAdaptedSession,
+	type AdaptedGraph,
+} from './adaptGraph';
+import { GenaiGraph, GenaiKvCache } from './genaiGraph';
+import { readGenaiFolder, type GenaiFolder } from './genaiFolder';
+import { GenaiSession } from './genaiSession';
+import { genaiRope, type GenaiRope } from './genaiWindows';
+
+export { isGenaiFolder } from './genaiFolder';
+
+export interface GenaiModelOptions {
+	/** onnxruntime's intra-op threads (0: one per core); default half the cores. */
+	readonly intraOpThreads?: number;
+	/** Tokens per prefill run. */
+	readonly prefillChunk?: number;
+	/** Requests whose planned KV cache is larger are refused before anything is allocated. */
+	readonly maxKvCacheBytes?: number;
+	/** Where adapted graphs are kept (default: the extension's cache folder). */
+	readonly cacheDir?: string;
+}
+
+/** Settings that change without reloading the weights. */
+export type GenaiTuning = Pick<GenaiModelOptions, 'prefillChunk' | 'maxKvCacheBytes'>;
+
+/** Turn markers that end an answer when they appear as text; only those the vocabulary has. */
+const STOP_STRING_CANDIDATES = ['<|end|>', '<|user|>', '<|system|>', '<|endoftext|>'];
+
+/**
+ * An ONNX Runtime GenAI export (Phi-3-mini-128k, Phi-3.5-mini, Phi-4-mini CPU int4) behind the
+ * LanguageModel interface. Its graph is adapted at load so that the rotary caches are inputs:
+ * every request runs with the factor set its plan chose, from the first token, instead of the
+ * set the original graph would switch to mid-request.
+ */
+export class GenaiModel implements LanguageModel {
+	readonly countMargin = 0;
+	readonly windows: { readonly kind: 'factor-sets'; readonly rope: RopeConfig };
+	/** Where config.json and the graph disagree, or where the sets came from when it is absent. */
+	readonly warnings: readonly string[];
+	readonly description: ModelDescription;
+	readonly kvBytesPerToken: number;
+	readonly stopStrings: readonly string[];
+	readonly perplexity = (
+		ids: readonly number[],
+		spec: RotarySpec,
+		token?: CancellationToken,
+	): Promise<PerplexityResult> => this.score(ids, spec, token);
+
+	private constructor(
+		readonly folder: GenaiFolder,
+		readonly adapted: AdaptedGraph,
+		readonly graph: GenaiGraph,
+		readonly tokenizer: HfTokenizer,
+		private readonly template: ModelChatTemplate,
+		rope: GenaiRope,
+		private tuning: Required<GenaiTuning>,
+	) {
+		this.windows = { kind: 'factor-sets', rope: rope.rope };
+		this.warnings = rope.warnings;
+		this.description = {
+			name: path.basename(path.resolve(folder.folder)),
+			kind: 'local',
+			format: 'ort-genai',
+			location: folder.folder,
+		};
+		this.kvBytesPerToken = GenaiKvCache.bytesFor(graph.kvShape, 1);
+		this.stopStrings = STOP_STRING_CANDIDATES.filter((s) => tokenizer.tokenId(s) !== undefined);
+	}
+
+	static async open(folderPath: string, options: GenaiModelOptions = {}): Promise<GenaiModel> {
+		const intraOpThreads = options.intraOpThreads ?? DEFAULT_INTRA_OP_THREADS;
+		if (!Number.isInteger(intraOpThreads) || intraOpThreads < 0) {
+			throw new Error(`intraOpThreads must be an integer ≥ 0, not ${intraOpThreads}`);
+		}
+		const tuning = checkedTuning({
+			prefillChunk: options.prefillChunk ?? DEFAULT_PREFILL_CHUNK,
+			maxKvCacheBytes: options.maxKvCacheBytes ?? DEFAULT_MAX_KV_CACHE_BYTES,
+		});
+		const folder = await readGenaiFolder(folderPath);
+		const tokenizer = new HfTokenizer(
+			JSON.parse(await readFile(folder.tokenizerFile, 'utf8')) as Record<string, unknown>,
+			folder.tokenizerFile,
+		);
+		if (tokenizer.vocabSize > folder.vocabSize) {
+			throw new ModelFolderError(
+				`${folder.tokenizerFile} has ${tokenizer.vocabSize} tokens but genai_config.json says vocab_size ${folder.vocabSize}`,
+			);
+		}
+		const template = await readModelChatTemplate(folder.folder, tokenizer);
+		const adapted = await adaptGenaiGraph(folder, options.cacheDir ?? defaultAdaptedDir());
+		const rope = await genaiRope(folder, adapted);
+		const session = await openAdaptedSession(adapted, {
+			executionProviders: ['cpu'],
+			...(intraOpThreads === 0 ? {} : { intraOpNumThreads: intraOpThreads }),
+		});
+		const graph = new GenaiGraph(await loadOnnxRuntime(), session, folder);
+		return new GenaiModel(folder, adapted, graph, tokenizer, template, rope, tuning);
+	}
+
+	get prefillChunk(): number {
+		return this.tuning.prefillChunk;
+	}
+
+	get maxKvCacheBytes(): number {
+		return this.tuning.maxKvCacheBytes;
+	}
+
+	get memoryLimit(): LengthLimit {
+		return {
+			tokens: Math.floor(this.tuning.maxKvCacheBytes / this.kvBytesPerToken),
+			reason: `the KV-cache memory cap of ${formatBytes(this.tuning.maxKvCacheBytes)} (longrope.maxKvCacheMB)`,
+		};
+	}
+
+	/** Changes the memory cap and prefill chunk; the weights stay loaded. */
+	retune(tuning: GenaiTuning): void {
+		this.tuning = checkedTuning({ ...this.tuning, ...tuning });
+	}
+
+	renderChat(messages: readonly ChatMessage[]): ChatPrompt {
+		return this.template.buildPrompt(messages);
+	}
+
+	openSession(): ModelSession {
+		return new GenaiSession(this);
+	}
+
+	/** Bytes the KV cache of a `tokens`-long request takes; throws MemoryCapError over the cap. */
+	checkBudget(tokens: number): number {
+		return checkKvBudget(tokens, this.kvBytesPerToken, this.tuning.maxKvCacheBytes);
+	}
+
+	/**
+	 * Perplexity of `ids` under any rotary spec, the first token as context: exp of the mean
+	 * negative log-likelihood of ids[1…], in prefill chunks through a cache of ids.length − 1.
+	 */
+	private async score(
+		ids: readonly number[],
+		spec: RotarySpec,
+		token?: CancellationToken,
+	): Promise<PerplexityResult> {
+		if (ids.length < 2)
+			throw new Error(`perplexity needs at least 2 tokens, got ${ids.length}`);
+		const fed = ids.length - 1;
+		this.checkBudget(fed);
+		const cache = this.graph.newCache(fed);
+		const tables = buildRotaryTables(spec, 0, fed);
+		const vocab = this.folder.vocabSize;
+		let nll = 0;
+		for (let start = 0; start < fed; start += this.tuning.prefillChunk) {
+			throwIfCancelled(token);
+			const chunk = ids.slice(start, Math.min(start + this.tuning.prefillChunk, fed));
+			const logits = await this.graph.forward(chunk, cache, tables);
+			for (let t = 0; t < chunk.length; t++) {
+				nll -= logSoftmaxAt(
+					logits.subarray(t * vocab, (t + 1) * vocab),
+					ids[start + t + 1],
+				);
+			}
+		}
+		return { tokens: fed, negativeLogLikelihood: nll, perplexity: Math.exp(nll / fed) };
+	}
+
+	async dispose(): Promise<void> {
+		await this.graph.dispose();
+	}
+}
+
+function checkedTuning(tuning: Required<GenaiTuning>): Required<GenaiTuning> {
+	if (!Number.isInteger(tuning.prefillChunk) || tuning.prefillChunk <= 0) {
+		throw new Error(`prefillChunk must be a positive integer, not ${tuning.prefillChunk}`);
+	}
+	if (!(tuning.maxKvCacheBytes > 0)) {
+		throw new Error(`maxKvCacheBytes must be positive, not ${tuning.maxKvCacheBytes}`);
+	}
+	return tuning;
+}
+
+function logSoftmaxAt(row: Float32Array, target: number): number {
+	let max = -Infinity;
+	for (let v = 0; v < row.length; v++) if (row[v] > max) max = row[v];
+	let sum = 0;
+	for (let v = 0; v < row.length; v++) sum += Math.exp(row[v] - max);
+	return row[target] - max - Math.log(sum);
+}

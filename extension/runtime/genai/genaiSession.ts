@@ -1,0 +1,220 @@
+import { throwIfCancelled, type CancellationToken } from '../../engine/cancellation';
+import { FactorManager } from '../../engine/factorManager';
+import type { FactorChoice } from '../../engine/factorSelection';
+import { Sampler } from '../../engine/generation/sampling';
+import { StopStringFilter, TextStream } from '../../engine/generation/textStream';
+import type {
+	GenerationHooks,
+	GenerationRequest,
+	GenerationStats,
+	ModelSession,
+	PlanInfo,
+	StopReason,
+} from '../../engine/model/languageModel';
+import type { RequestPlan } from '../../engine/model/requestPlan';
+import type { RotaryTables } from '../../engine/rotaryTables';
+import type { GenaiKvCache } from './genaiGraph';
+import type { GenaiModel } from './genaiModel';
+
+/**
+ * One conversation on a GenaiModel: its factor manager and the KV cache of its last request with
+ * the ids it holds. A request reuses the cached prefix it shares with them, unless its plan chose
+ * another factor set (keys are cached already rotated): then the cache is rebuilt from scratch.
+ */
+export class GenaiSession implements ModelSession {
+	private readonly rope: FactorManager;
+	private cache: GenaiKvCache | undefined;
+	private cachedIds: number[] = [];
+	private cacheKey: string | undefined;
+	private busy = false;
+
+	constructor(private readonly model: GenaiModel) {
+		this.rope = new FactorManager(model.windows.rope);
+	}
+
+	async *generate(
+		request: GenerationRequest,
+		token?: CancellationToken,
+		hooks: GenerationHooks = {},
+	): AsyncGenerator<string, GenerationStats> {
+		if (this.busy) {
+			throw new Error('this session is already generating; wait for it or cancel it first');
+		}
+		this.busy = true;
+		try {
+			return yield* this.run(request, token, hooks);
+		} finally {
+			this.busy = false;
+		}
+	}
+
+	private async *run(
+		request: GenerationRequest,
+		token: CancellationToken | undefined,
+		hooks: GenerationHooks,
+	): AsyncGenerator<string, GenerationStats> {
+		const { plan } = request;
+		const prompt = plan.promptIds;
+		checkPlan(plan);
+		const model = this.model;
+		const plannedKvBytes = model.checkBudget(plan.plannedLength);
+		const sampler = new Sampler(request.sampling);
+		throwIfCancelled(token);
+
+		const active = this.rope.use(
+			plan.choice as FactorChoice,
+			plan.plannedLength,
+			plan.override,
+		);
+		let cacheRebuilt: string | undefined;
+		if (this.cacheKey !== active.key) {
+			if (this.cachedIds.length > 0 && this.cacheKey !== undefined) {
+				cacheRebuilt = `factor set changed from ${this.cacheKey} to ${active.key}: ${this.cachedIds.length} cached keys were rotated with the old set`;
+			}
+			this.cachedIds = [];
+			this.cacheKey = active.key;
+		}
+		// At least the last prompt token runs again: its logits start the answer.
+		let reused = 0;
+		const limit = Math.min(this.cachedIds.length, prompt.length - 1);
+		while (reused < limit && this.cachedIds[reused] === prompt[reused]) reused++;
+		const cache = this.allocate(plan.plannedLength, reused);
+		this.cachedIds.length = reused;
+		const tables = this.rope.tables(0, plan.plannedLength);
+		const info: PlanInfo = {
+			set: plan.choice.name,
+			reason: plan.choice.reason,
+			...(plan.choice.warning ? { warning: plan.choice.warning } : {}),
+			plannedLength: plan.plannedLength,
+			promptTokens: prompt.length,
+			reusedTokens: reused,
+			...(cacheRebuilt ? { cacheRebuilt } : {}),
+			plannedKvBytes,
+		};
+		hooks.onStart?.(info);
+
+		const started = performance.now();
+		let logits = await this.prefill(prompt, reused, cache, tables, token, hooks);
+		const prefillMs = performance.now() - started;
+
+		const history = [...prompt];
+		const stopIds = new Set(plan.stopIds);
+		const text = new TextStream((ids) => model.tokenizer.decode(ids));
+		const stops = new StopStringFilter(model.stopStrings);
+		let newTokens = 0;
+		let stopReason: StopReason = 'max-tokens';
+		let firstTokenMs = 0;
+		const decodeStarted = performance.now();
+		for (;;) {
+			const id = sampler.next(logits, history);
+			if (newTokens === 0) firstTokenMs = performance.now() - started;
+			if (stopIds.has(id)) {
+				stopReason = 'stop-token';
+				break;
+			}
+			newTokens++;
+			history.push(id);
+			const delta = stops.push(text.push(id));
+			if (delta) yield delta;
+			if (stops.stopped) {
+				stopReason = 'stop-string';
+				break;
+			}
+			if (newTokens >= plan.answerTokens) break;
+			throwIfCancelled(token);
+			logits = await model.graph.forward([id], cache, tables);
+			this.cachedIds.push(id);
+		}
+		if (!stops.stopped) {
+			const tail = stops.push(text.flush()) + stops.flush();
+			if (tail) yield tail;
+		}
+		const decodeSeconds = (performance.now() - decodeStarted) / 1000;
+		const prefilled = prompt.length - reused;
+		return {
+			plan: info,
+			newTokens,
+			tokenIds: history.slice(prompt.length),
+			stopReason,
+			timeToFirstTokenMs: firstTokenMs,
+			prefillTokensPerSecond: prefilled / Math.max(1e-9, prefillMs / 1000),
+			decodeTokensPerSecond:
+				newTokens > 1 ? (newTokens - 1) / Math.max(1e-9, decodeSeconds) : 0,
+			kvBytes: cache.bytes,
+		};
+	}
+
+	/** The prompt after its cached prefix, in chunks; returns the last position's logits. */
+	private async prefill(
+		prompt: readonly number[],
+		reused: number,
+		cache: GenaiKvCache,
+		tables: RotaryTables,
+		token: CancellationToken | undefined,
+		hooks: GenerationHooks,
+	): Promise<Float32Array> {
+		const { graph, prefillChunk, folder } = this.model;
+		const started = performance.now();
+		const total = prompt.length - reused;
+		let logits: Float32Array = new Float32Array(0);
+		for (let start = reused; start < prompt.length; start += prefillChunk) {
+			throwIfCancelled(token);
+			const chunk = prompt.slice(start, start + prefillChunk);
+			const out = await graph.forward(chunk, cache, tables);
+			for (const id of chunk) this.cachedIds.push(id);
+			logits = out.subarray((chunk.length - 1) * folder.vocabSize);
+			const done = start + chunk.length - reused;
+			const rate = done / Math.max(1e-9, (performance.now() - started) / 1000);
+			hooks.onPrefill?.({
+				done,
+				total,
+				tokensPerSecond: rate,
+				etaSeconds: (total - done) / rate,
+			});
+		}
+		return logits;
+	}
+
+	/**
+	 * This plan's cache, sized for its planned length: the old buffers when they have exactly
+	 * that size, else new ones holding the reused prefix (a plan never grows its cache).
+	 */
+	private allocate(plannedLength: number, reused: number): GenaiKvCache {
+		const old = this.cache;
+		if (old !== undefined && old.capacity === plannedLength) {
+			old.truncate(Math.min(reused, old.length));
+			return old;
+		}
+		this.cache = undefined;
+		const cache = this.model.graph.newCache(plannedLength);
+		if (old !== undefined && reused > 0) old.copyPrefixTo(cache, reused);
+		this.cache = cache;
+		return cache;
+	}
+
+	reset(): void {
+		this.cache = undefined;
+		this.cachedIds = [];
+		this.cacheKey = undefined;
+	}
+
+	dispose(): void {
+		this.reset();
+		this.rope.dispose();
+	}
+}
+
+function checkPlan(plan: RequestPlan): void {
+	if (plan.promptIds.length === 0) throw new Error('the prompt is empty');
+	if (!Number.isInteger(plan.answerTokens) || plan.answerTokens <= 0) {
+		throw new Error(`the answer budget must be a positive integer, not ${plan.answerTokens}`);
+	}
+	if (plan.plannedLength < plan.promptIds.length + plan.answerTokens) {
+		throw new Error(
+			`the plan's length ${plan.plannedLength} is shorter than its ${plan.promptIds.length} prompt tokens plus ${plan.answerTokens} answer tokens`,
+		);
+	}
+	if (plan.choice.set === undefined) {
+		throw new Error(`the plan chose a fixed window, but this model runs factor sets`);
+	}
+}
