@@ -45,6 +45,8 @@ export interface EngineStatus {
 	readonly contextWindow?: number;
 	/** Set when workspace text is sent off this machine (a remote endpoint). */
 	readonly remote?: string;
+	/** The small model bundled with the extension answers: a demonstration, not a real model. */
+	readonly demo?: boolean;
 	readonly detail?: string;
 }
 
@@ -99,6 +101,18 @@ export interface FactorInfo {
 	readonly sets: readonly { readonly name: string; readonly maxLength: number }[];
 }
 
+/** What the loaded model is: its format, context windows and factor sets, memory per token. */
+export interface ModelDetails {
+	/** The project's own graph, an ONNX Runtime GenAI export, or an OpenAI-compatible endpoint. */
+	readonly format: 'own' | 'ort-genai' | 'openai';
+	readonly location: string;
+	readonly originalWindow: number;
+	readonly maxWindow: number;
+	readonly sets: readonly { readonly name: string; readonly maxLength: number }[];
+	readonly kvBytesPerToken: number;
+	readonly warnings: readonly string[];
+}
+
 export interface SpeedInfo {
 	readonly promptTokens: number;
 	readonly reusedTokens: number;
@@ -118,6 +132,7 @@ export interface KvInfo {
 /** Everything the diagnostics view shows about the last request (each part when known). */
 export interface Diagnostics {
 	readonly model?: string;
+	readonly modelDetails?: ModelDetails;
 	readonly budget?: BudgetInfo;
 	readonly files?: readonly ManifestRow[];
 	readonly kv?: KvInfo;
@@ -217,6 +232,7 @@ const engineStatus = shape({
 	contextUsed: optional(nonNegInt),
 	contextWindow: optional(nonNegInt),
 	remote: optional(str),
+	demo: optional((v) => typeof v === 'boolean'),
 	detail: optional(str),
 });
 
@@ -231,6 +247,17 @@ const progressInfo = shape({
 
 const diagnostics = shape({
 	model: optional(str),
+	modelDetails: optional(
+		shape({
+			format: oneOf('own', 'ort-genai', 'openai'),
+			location: str,
+			originalWindow: nonNegInt,
+			maxWindow: nonNegInt,
+			sets: arrayOf(shape({ name: str, maxLength: nonNegInt }), 1000),
+			kvBytesPerToken: nonNegInt,
+			warnings: arrayOf(str, 100),
+		}),
+	),
 	budget: optional(
 		shape({
 			window: nonNegInt,

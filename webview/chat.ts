@@ -7,6 +7,7 @@ import type {
 	WebviewToHost,
 } from '../extension/protocol';
 import { formatEta, formatTokens, h, icon, iconButton } from './dom';
+import { demoNotice } from './notices';
 import type { Renderer } from './markdown';
 
 type Post = (message: WebviewToHost) => void;
@@ -22,6 +23,7 @@ export class ChatView {
 	private readonly log: HTMLElement;
 	private readonly statusLine: HTMLElement;
 	private readonly remoteNotice: HTMLElement;
+	private readonly demoNotice: HTMLElement;
 	private readonly busyBar: HTMLElement;
 	private readonly busyText: HTMLElement;
 	private readonly busyMeter: HTMLProgressElement;
@@ -56,6 +58,7 @@ export class ChatView {
 			),
 		);
 		this.remoteNotice = h('div', { class: 'remote-notice', role: 'note', hidden: true });
+		this.demoNotice = demoNotice(() => this.post({ type: 'command', command: 'selectModel' }));
 		this.log = h('div', {
 			class: 'messages',
 			id: 'messages',
@@ -116,7 +119,15 @@ export class ChatView {
 			}
 		});
 		this.announcer = h('div', { class: 'sr-only', 'aria-live': 'polite' });
-		root.append(header, this.remoteNotice, this.log, this.busyBar, form, this.announcer);
+		root.append(
+			header,
+			this.remoteNotice,
+			this.demoNotice,
+			this.log,
+			this.busyBar,
+			form,
+			this.announcer,
+		);
 		root.addEventListener('click', (event) => this.onClick(event));
 	}
 
@@ -242,6 +253,7 @@ export class ChatView {
 		} else {
 			this.remoteNotice.hidden = true;
 		}
+		this.demoNotice.hidden = !status.demo;
 	}
 
 	private showHistory(history: readonly ChatTurn[]): void {

@@ -1,4 +1,10 @@
-import type { Diagnostics, FactorInfo, HostToWebview, WebviewToHost } from '../extension/protocol';
+import type {
+	Diagnostics,
+	FactorInfo,
+	HostToWebview,
+	ModelDetails,
+	WebviewToHost,
+} from '../extension/protocol';
 import { formatBytes, formatTokens, h, iconButton } from './dom';
 
 type Post = (message: WebviewToHost) => void;
@@ -34,6 +40,31 @@ function row(label: string, value: string): HTMLElement {
 		{ class: 'kv' },
 		h('span', { class: 'k' }, label),
 		h('span', { class: 'v' }, value),
+	);
+}
+
+const FORMATS: Record<ModelDetails['format'], string> = {
+	own: "the project's own graph",
+	'ort-genai': 'ONNX Runtime GenAI export',
+	openai: 'OpenAI-compatible endpoint',
+};
+
+/** What the model is: format, windows and factor sets, KV bytes per token, load warnings. */
+function modelSection(name: string | undefined, m: ModelDetails): HTMLElement {
+	return section(
+		'Model',
+		'diag-model',
+		row('Model', `${name ?? m.location} (${FORMATS[m.format]})`),
+		row(
+			'Windows',
+			m.sets.length > 0
+				? `trained on ${formatTokens(m.originalWindow)}; sets ${m.sets.map((s) => `${s.name} ${formatTokens(s.maxLength)}`).join(', ')}`
+				: `${formatTokens(m.maxWindow)} tokens`,
+		),
+		m.kvBytesPerToken > 0
+			? row('KV cache', `${formatBytes(m.kvBytesPerToken)} per token`)
+			: undefined,
+		...m.warnings.map((w) => h('p', { class: 'warning' }, w)),
 	);
 }
 
@@ -89,6 +120,7 @@ export class DiagnosticsView {
 				),
 			);
 		}
+		if (d.modelDetails) parts.push(modelSection(d.model, d.modelDetails));
 		if (d.factors) parts.push(this.factorSection(d.factors, d.cacheRebuilt));
 		if (d.budget) {
 			const b = d.budget;

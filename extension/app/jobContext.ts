@@ -24,8 +24,13 @@ export interface AnswerSettings {
 	readonly cap?: LengthLimit;
 }
 
-/** The sampling a request gets when its front end names none (the editor's defaults). */
-export const DEFAULT_SAMPLING: SamplingOptions = { temperature: 0, repetitionPenalty: 1.1 };
+/** The sampling a request gets unless the user chose otherwise: the CLI's, and the editor's defaults. */
+export const DEFAULT_SAMPLING = {
+	temperature: 0,
+	topP: 1,
+	topK: 0,
+	repetitionPenalty: 1.1,
+} as const satisfies SamplingOptions;
 
 /** Scan progress as an event; the total is known (and equals done) once the walk ends. */
 export function scanProgress(emit: EmitEvent): (p: ScanProgress) => void {

@@ -38,3 +38,15 @@ function hasConfig(folder: string): boolean {
 		existsSync(path.join(folder, 'genai_config.json'))
 	);
 }
+
+/**
+ * The files a model folder lacks, by kind: the project's own (config.json, tokenizer.json,
+ * model.onnx) or an ONNX Runtime GenAI export (genai_config.json, its tokenizer files). Empty when
+ * nothing is missing; loading still checks the rest and names what is wrong.
+ */
+export function missingModelFiles(folder: string): string[] {
+	const needed = existsSync(path.join(folder, 'genai_config.json'))
+		? ['genai_config.json', 'tokenizer.json', 'tokenizer_config.json']
+		: ['config.json', 'tokenizer.json', 'model.onnx'];
+	return needed.filter((name) => !existsSync(path.join(folder, name)));
+}

@@ -61,7 +61,7 @@ export class Assistant implements vscode.Disposable {
 	watchSettings(): vscode.Disposable {
 		const refresh = () => {
 			const { settings } = readSettings(vscode.workspace.getConfiguration('longrope'));
-			this.remote = settings.remote?.url;
+			this.noteModelChoice(settings);
 			if (this.running) return;
 			const folder = configuredModelFolder(settings, this.context.extensionPath);
 			const name = settings.remote?.model ?? (folder && path.basename(folder));
@@ -103,14 +103,21 @@ export class Assistant implements vscode.Disposable {
 	}
 
 	private remote: string | undefined;
+	private demo = false;
+
+	/** Whether text leaves the machine, and whether the bundled demonstration model answers. */
+	private noteModelChoice(settings: Settings): void {
+		this.remote = settings.remote?.url;
+		this.demo = !settings.remote && !settings.modelPath;
+	}
 
 	setStatus(status: EngineStatus): void {
-		status = { ...status, ...(this.remote ? { remote: this.remote } : {}) };
-		if (!this.remote && status.remote) {
-			const local: { -readonly [K in keyof EngineStatus]: EngineStatus[K] } = { ...status };
-			delete local.remote;
-			status = local;
-		}
+		const { remote: _remote, demo: _demo, ...rest } = status;
+		status = {
+			...rest,
+			...(this.remote ? { remote: this.remote } : {}),
+			...(this.demo ? { demo: true } : {}),
+		};
 		this.status = status;
 		this.statusEmitter.fire(status);
 		this.broadcast({ type: 'status', status });
@@ -123,7 +130,7 @@ export class Assistant implements vscode.Disposable {
 
 	settings(): Settings {
 		const settings = this.settingsReader.read();
-		this.remote = settings.remote?.url;
+		this.noteModelChoice(settings);
 		return settings;
 	}
 
@@ -164,6 +171,8 @@ export class Assistant implements vscode.Disposable {
 		}
 		try {
 			this.modelInfo = await this.engine.load(this.engineLoad(settings, folder));
+			const { name: loaded, loadMs: _loadMs, reused: _reused, ...details } = this.modelInfo;
+			this.setDiagnostics({ model: loaded, modelDetails: details });
 			this.output.appendLine(
 				`Model ${this.modelInfo.location} (${this.modelInfo.format}) ${this.modelInfo.reused ? 'kept' : 'ready'} (engine started in ${this.engine.startMs?.toFixed(0) ?? '?'} ms, ${this.modelInfo.reused ? 'weights already loaded' : `loaded in ${this.modelInfo.loadMs.toFixed(0)} ms`})`,
 			);

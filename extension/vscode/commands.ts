@@ -1,6 +1,6 @@
-import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { missingModelFiles } from '../runtime/modelFolder';
 import { loadModelFolderRopeConfig } from '../runtime/ropeConfigFiles';
 import type { Assistant } from './assistant';
 import { explainFactors } from './explainFactorsCommand';
@@ -154,9 +154,7 @@ export function registerCommands(
 			});
 			const folder = picked?.[0];
 			if (!folder) return;
-			const missing = ['config.json', 'tokenizer.json', 'model.onnx'].filter(
-				(name) => !existsSync(path.join(folder.fsPath, name)),
-			);
+			const missing = missingModelFiles(folder.fsPath);
 			if (missing.length > 0) {
 				void vscode.window.showErrorMessage(
 					`LongRoPE: ${folder.fsPath} is not a model folder: ${missing.join(', ')} missing.`,

@@ -1,3 +1,4 @@
+import { DEFAULT_SAMPLING } from '../app/jobContext';
 import type { SamplingOptions } from '../engine/generation/sampling';
 import type { RemoteEndpoint } from '../runtime/remoteEndpoint';
 
@@ -21,10 +22,7 @@ export const DEFAULTS = {
 	maxContextTokens: 0,
 	maxKvCacheMB: 1024,
 	threads: 0,
-	temperature: 0,
-	topP: 1,
-	topK: 0,
-	repetitionPenalty: 1.1,
+	...DEFAULT_SAMPLING,
 } as const;
 
 /** The one method of vscode.WorkspaceConfiguration this module needs. */

