@@ -111,9 +111,7 @@ function modelInfo(model: LanguageModel, loadMs: number, reused: boolean): Model
 
 async function runJob(job: EngineJob, context: JobContext): Promise<JobResult> {
 	const { reader, focus } = openWorkspace(job.source);
-	const capBytes = context.model.memoryLimit
-		? context.model.memoryLimit.tokens * context.model.kvBytesPerToken
-		: 0;
+	const capBytes = context.model.memoryLimit?.bytes ?? 0;
 	if (job.kind === 'ask') {
 		const result = await askJob(
 			{ ...job.request, ...(focus && !job.request.focus ? { focus } : {}) },

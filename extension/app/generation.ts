@@ -28,7 +28,7 @@ export async function generate(
 	},
 ): Promise<Generated> {
 	const { emit } = options;
-	const capBytes = model.memoryLimit ? model.memoryLimit.tokens * model.kvBytesPerToken : 0;
+	const capBytes = model.memoryLimit?.bytes ?? 0;
 	const stream = session.generate({ plan, sampling: options.sampling }, options.token, {
 		onStart: (info) => emit(planEvent(info, capBytes)),
 		onPrefill: (p) =>

@@ -115,6 +115,7 @@ export class LocalModel implements LanguageModel {
 		return {
 			tokens: Math.floor(this.tuning.maxKvCacheBytes / this.kvBytesPerToken),
 			reason: 'the KV-cache memory cap (longrope.maxKvCacheMB)',
+			bytes: this.tuning.maxKvCacheBytes,
 		};
 	}
 

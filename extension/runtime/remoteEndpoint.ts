@@ -146,3 +146,42 @@ export async function fetchServedWindow(
 		return undefined;
 	}
 }
+
+/**
+ * The prompt's length as the server counts it, with its own tokenizer and chat template, where it
+ * offers that (vLLM's `POST /tokenize`, beside `/v1`); undefined where it does not.
+ */
+export async function countServedTokens(
+	endpoint: RemoteEndpoint,
+	messages: readonly ChatMessage[],
+	token?: CancellationToken,
+): Promise<number | undefined> {
+	const url = `${endpoint.url.replace(/\/+$/, '').replace(/\/v1$/, '')}/tokenize`;
+	const abort = new AbortController();
+	const subscription = token?.onCancellationRequested(() => abort.abort());
+	try {
+		const response = await fetch(url, {
+			method: 'POST',
+			signal: AbortSignal.any([abort.signal, AbortSignal.timeout(WINDOW_LOOKUP_MS)]),
+			headers: {
+				'content-type': 'application/json',
+				...(endpoint.apiKey ? { authorization: `Bearer ${endpoint.apiKey}` } : {}),
+			},
+			body: JSON.stringify({
+				model: endpoint.model,
+				messages: messages.map((m) => ({ role: m.role, content: m.content })),
+				add_generation_prompt: true,
+			}),
+		});
+		if (!response.ok) return undefined;
+		const count = ((await response.json()) as { count?: unknown }).count;
+		return typeof count === 'number' && Number.isInteger(count) && count >= 0
+			? count
+			: undefined;
+	} catch {
+		if (token?.isCancellationRequested) throw new CancellationError();
+		return undefined;
+	} finally {
+		subscription?.dispose();
+	}
+}

@@ -12,7 +12,12 @@ import type {
 	ModelSession,
 	PlanInfo,
 } from '../engine/model/languageModel';
-import { fetchServedWindow, streamRemoteChat, type RemoteEndpoint } from './remoteEndpoint';
+import {
+	countServedTokens,
+	fetchServedWindow,
+	streamRemoteChat,
+	type RemoteEndpoint,
+} from './remoteEndpoint';
 
 /** How much a local tokenizer may undercount a served model's tokens: budgets keep this back. */
 export const REMOTE_COUNT_MARGIN = 0.15;
@@ -92,12 +97,24 @@ class RemoteSession implements ModelSession {
 	): AsyncGenerator<string, GenerationStats> {
 		const { plan } = request;
 		const { endpoint } = this.model;
+		// The local count is an estimate; the server's own, where it gives one, is the prompt.
+		const served = await countServedTokens(endpoint, plan.messages, token);
+		const promptTokens = served ?? plan.promptIds.length;
+		const plannedLength = promptTokens + plan.answerTokens;
+		const window = plan.choice.window;
+		if (served !== undefined && plannedLength > window) {
+			throw new Error(
+				`${endpoint.model} counts ${served} prompt tokens (estimated ${plan.promptIds.length}); with the ${plan.answerTokens}-token answer that is past its ${window}-token window: lower the answer budget or set longrope.remote.contextWindow`,
+			);
+		}
+		const counted =
+			served === undefined ? 'estimated with the local tokenizer' : 'counted by the server';
 		const info: PlanInfo = {
 			set: plan.choice.name,
-			reason: `answered by ${endpoint.model} at ${endpoint.url}; ${plan.choice.reason}`,
+			reason: `answered by ${endpoint.model} at ${endpoint.url}, prompt ${counted}; ${plan.choice.reason}`,
 			...(plan.choice.warning ? { warning: plan.choice.warning } : {}),
-			plannedLength: plan.plannedLength,
-			promptTokens: plan.promptIds.length,
+			plannedLength,
+			promptTokens,
 			reusedTokens: 0,
 			plannedKvBytes: 0,
 		};

@@ -35,6 +35,8 @@ export interface ModelDescription {
 export interface LengthLimit {
 	readonly tokens: number;
 	readonly reason: string;
+	/** For a memory limit: the bytes it allows. */
+	readonly bytes?: number;
 }
 
 /** What a job needs to plan and count a request; a model is one, and so are test stand-ins. */

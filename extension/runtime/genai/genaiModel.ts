@@ -133,6 +133,7 @@ export class GenaiModel implements LanguageModel {
 	get memoryLimit(): LengthLimit {
 		return {
 			tokens: Math.floor(this.tuning.maxKvCacheBytes / this.kvBytesPerToken),
+			bytes: this.tuning.maxKvCacheBytes,
 			reason: `the KV-cache memory cap of ${formatBytes(this.tuning.maxKvCacheBytes)} (longrope.maxKvCacheMB)`,
 		};
 	}

@@ -150,6 +150,26 @@ describe('engine process (the model off the extension host)', function () {
 		assert.ok((files[0].fileTokens ?? 0) > 40, JSON.stringify(files));
 	});
 
+	it('keeps the weights when only the KV cap changes; other threads reload them', async () => {
+		const first = await load();
+		const retuned = await client.load({
+			folder: MODEL as string,
+			threads: 1,
+			maxKvCacheBytes: 1 << 27,
+			cacheDir,
+		});
+		assert.equal(retuned.reused, true);
+		const result = await client.run(
+			ask(workspace(), 'What does add do?', 8),
+			() => undefined,
+			new CancellationTokenSource().token,
+		);
+		assert.equal(result.kv.capBytes, 1 << 27, 'the new cap applies');
+		const rethreaded = await client.load({ folder: MODEL as string, threads: 2, cacheDir });
+		assert.equal(rethreaded.reused, false);
+		assert.equal(first.location, rethreaded.location);
+	});
+
 	it('a crashed engine rejects what was pending, and the next request starts a new one', async () => {
 		await load();
 		const source = new CancellationTokenSource();

@@ -72,6 +72,18 @@ describe('remote endpoint (OpenAI-compatible)', () => {
 					res.end(JSON.stringify({ data: [{ id: 'big', max_model_len: 2048 }] }));
 					return;
 				}
+				if (req.method === 'POST' && req.url === '/tokenize') {
+					// vLLM's own count of the rendered prompt (the stub: 1000, or 2040 when asked to overflow).
+					let asked = '';
+					req.on('data', (d: Buffer) => (asked += d.toString()));
+					req.on('end', () => {
+						res.writeHead(200, { 'content-type': 'application/json' });
+						res.end(
+							JSON.stringify({ count: asked.includes('overflow') ? 2040 : 1000 }),
+						);
+					});
+					return;
+				}
 				let body = '';
 				req.on('data', (d: Buffer) => (body += d.toString()));
 				req.on('end', () => {
@@ -154,7 +166,12 @@ describe('remote endpoint (OpenAI-compatible)', () => {
 			assert.match(manifest.budget.limit ?? '', /counted with a local tokenizer/);
 			const plan = events.find((e) => e.type === 'plan');
 			assert.ok(plan?.type === 'plan');
-			assert.match(plan.reason, new RegExp(`answered by big at ${url}`));
+			assert.match(
+				plan.reason,
+				new RegExp(`answered by big at ${url}, prompt counted by the server`),
+			);
+			assert.equal(plan.promptTokens, 1000, "the server's count, not the estimate");
+			assert.equal(result.speed.promptTokens, 1000);
 			const sent = requests.at(-1);
 			assert.equal(sent?.headers.authorization, 'Bearer sk-test');
 			const body = JSON.parse(sent?.body ?? '{}') as {
@@ -172,6 +189,24 @@ describe('remote endpoint (OpenAI-compatible)', () => {
 			);
 		});
 
+		it('refuses a prompt the server counts past its window, before asking it', async () => {
+			await load();
+			const before = requests.length;
+			await assert.rejects(
+				client.run(
+					{
+						kind: 'ask',
+						request: { question: 'overflow please', answerTokens: 16 },
+						source: { root: workspace() },
+					},
+					() => undefined,
+					new CancellationTokenSource().token,
+				),
+				/big counts 2040 prompt tokens \(estimated \d+\); with the 16-token answer that is past its 2048-token window/,
+			);
+			assert.equal(requests.length, before, 'no completion was requested');
+		});
+
 		it('stop aborts the request', async () => {
 			await load();
 			const cancel = new CancellationTokenSource();
@@ -179,7 +214,7 @@ describe('remote endpoint (OpenAI-compatible)', () => {
 				client.run(
 					{
 						kind: 'ask',
-						request: { question: 'Go on forever', answerTokens: 1200 },
+						request: { question: 'Go on forever', answerTokens: 1000 },
 						source: { root: workspace() },
 					},
 					(e) => e.type === 'delta' && cancel.cancel(),
