@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { WorkspaceScope, WorkspaceSource } from '../app/workspaceSource';
 import type { SummaryScope } from '../engine/prompts/filePrompts';
+import type { ExcludeSetting } from '../engine/workspace/glob';
 import type { EditorFocus } from '../engine/workspace/relevance';
 import { underFolder } from '../runtime/scopedWorkspaceReader';
 
@@ -58,9 +59,14 @@ export function workspaceSource(
 	folder: vscode.WorkspaceFolder,
 	scope: WorkspaceScope = { kind: 'all' },
 ): WorkspaceSource {
-	const exclude = vscode.workspace
-		.getConfiguration('files', folder.uri)
-		.get<Record<string, boolean>>('exclude', {});
+	// A plain copy: the configuration hands out a proxy, which cannot cross to the engine process.
+	const exclude = JSON.parse(
+		JSON.stringify(
+			vscode.workspace
+				.getConfiguration('files', folder.uri)
+				.get<ExcludeSetting>('exclude', {}),
+		),
+	) as ExcludeSetting;
 	const overlays: Record<string, string> = {};
 	for (const doc of vscode.workspace.textDocuments) {
 		if (!doc.isDirty) continue;

@@ -191,8 +191,13 @@ class FakeVscode {
 			onDidChangeConfiguration: () => ({ dispose: () => undefined }),
 			getWorkspaceFolder: () => fakeVscode.workspaceFolders?.[0],
 			getConfiguration: () => ({
-				get: <T>(key: string, fallback: T): T =>
-					(this.settings[key] as T | undefined) ?? fallback,
+				// VS Code hands out objects as read-only proxies, which structured clone refuses.
+				get: <T>(key: string, fallback: T): T => {
+					const value = (this.settings[key] as T | undefined) ?? fallback;
+					return typeof value === 'object' && value !== null
+						? (new Proxy(value, {}) as T)
+						: value;
+				},
 				update: async (key: string, value: unknown) => {
 					this.settings[key] = value;
 				},
