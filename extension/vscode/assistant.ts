@@ -15,6 +15,7 @@ import { exchangesOf, savedHistory, saveHistory } from './chatHistory';
 import { editorFocus, summaryTarget, workspaceFolder, workspaceSource } from './editorContext';
 import { EngineClient, JobError } from './engine/engineClient';
 import { progressText } from './progressText';
+import { remoteApiKey, requireRemoteApproval } from './remoteAccess';
 import { readSettings, type Settings } from './settings';
 
 export interface ViewSink {
@@ -149,12 +150,15 @@ export class Assistant implements vscode.Disposable {
 	}
 
 	/** What the engine loads for these settings: the weights stay loaded while only tuning changes. */
-	private engineLoad(settings: Settings, folder: string): EngineLoad {
+	private async engineLoad(settings: Settings, folder: string): Promise<EngineLoad> {
+		const apiKey = settings.remote ? await remoteApiKey(this.context) : undefined;
 		return {
 			folder,
 			threads: settings.threads,
 			maxKvCacheBytes: settings.maxKvCacheBytes,
-			...(settings.remote ? { remote: settings.remote } : {}),
+			...(settings.remote
+				? { remote: { ...settings.remote, ...(apiKey ? { apiKey } : {}) } }
+				: {}),
 			...(this.context.globalStorageUri
 				? { cacheDir: this.context.globalStorageUri.fsPath }
 				: {}),
@@ -170,7 +174,7 @@ export class Assistant implements vscode.Disposable {
 			this.setStatus({ ...this.status, state: 'loading', model: name });
 		}
 		try {
-			this.modelInfo = await this.engine.load(this.engineLoad(settings, folder));
+			this.modelInfo = await this.engine.load(await this.engineLoad(settings, folder));
 			const { name: loaded, loadMs: _loadMs, reused: _reused, ...details } = this.modelInfo;
 			this.setDiagnostics({ model: loaded, modelDetails: details });
 			this.output.appendLine(
@@ -331,7 +335,12 @@ export class Assistant implements vscode.Disposable {
 						progress.report({ message: progressText(p) });
 					};
 					report({ phase: 'loading', done: 0, total: 1 });
-					const info = await this.ensureModel(this.settings());
+					const settings = this.settings();
+					if (settings.remote) {
+						const name = this.workspaceFolder()?.name ?? 'this workspace';
+						await requireRemoteApproval(this.context, settings.remote.url, name);
+					}
+					const info = await this.ensureModel(settings);
 					if (!info) throw new JobError('The model could not be loaded.', false);
 					if (cancel.token.isCancellationRequested) throw new JobError('Stopped', true);
 					this.setStatus({ ...this.status, state: 'busy', model: info.name });

@@ -5,6 +5,7 @@ import { loadModelFolderRopeConfig } from '../runtime/ropeConfigFiles';
 import type { Assistant } from './assistant';
 import { explainFactors } from './explainFactorsCommand';
 import { searchFactors } from './factorSearchCommand';
+import { setRemoteApiKey } from './remoteAccess';
 import { CHAT_VIEW, DIAGNOSTICS_VIEW } from './views';
 
 function relativeTo(folder: vscode.WorkspaceFolder, uri: vscode.Uri): string | undefined {
@@ -108,6 +109,7 @@ export function registerCommands(
 		vscode.commands.registerCommand('longrope.stop', () => assistant.stop()),
 		vscode.commands.registerCommand('longrope.searchFactors', () => searchFactors(assistant)),
 		vscode.commands.registerCommand('longrope.newChat', () => assistant.newChat()),
+		vscode.commands.registerCommand('longrope.setRemoteApiKey', () => setRemoteApiKey(context)),
 		vscode.commands.registerCommand('longrope.chooseFactorSet', async () => {
 			const settings = assistant.settings();
 			const folder = assistant.modelFolder(settings);

@@ -13,8 +13,11 @@ export interface Settings {
 	/** onnxruntime intra-op threads; 0: one per core. */
 	readonly threads: number;
 	readonly sampling: SamplingOptions;
-	/** An OpenAI-compatible endpoint that answers instead of the local model: text leaves the machine. */
-	readonly remote?: RemoteEndpoint & { readonly contextWindow: number };
+	/**
+	 * An OpenAI-compatible endpoint that answers instead of the local model: text leaves the
+	 * machine. Its API key is not a setting: it is kept in the editor's secret storage.
+	 */
+	readonly remote?: Omit<RemoteEndpoint, 'apiKey'> & { readonly contextWindow: number };
 }
 
 export const DEFAULTS = {
@@ -41,10 +44,7 @@ export interface CheckedSettings {
  * default and named in `problems`, so that one typo in settings.json does not stop the
  * extension; the editor also underlines it, from the schema in package.json.
  */
-export function readSettings(
-	settings: SettingsSource,
-	env: NodeJS.ProcessEnv = process.env,
-): CheckedSettings {
+export function readSettings(settings: SettingsSource): CheckedSettings {
 	const problems: string[] = [];
 	const integer = (key: string, value: unknown, fallback: number, min: number, max: number) => {
 		if (typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max) {
@@ -147,34 +147,17 @@ export function readSettings(
 		0,
 		10_000_000,
 	);
-	const keyVariable = text(
-		'remote.apiKeyVariable',
-		settings.get<string>('remote.apiKeyVariable', ''),
-		'',
-	);
 	let remote: Settings['remote'];
 	if (remoteUrl) {
-		if (!/^https?:\/\/[^\s/]+/i.test(remoteUrl)) {
-			problems.push(
-				`longrope.remote.url must be an http(s) URL such as http://localhost:8000/v1, not ${JSON.stringify(remoteUrl)}; using the local model`,
-			);
+		const problem = endpointProblem(remoteUrl);
+		if (problem) {
+			problems.push(`longrope.remote.url ${problem}; using the local model`);
 		} else if (!remoteModel) {
 			problems.push(
 				'longrope.remote.model must name the model to ask; using the local model',
 			);
 		} else {
-			const apiKey = keyVariable ? env[keyVariable] : undefined;
-			if (keyVariable && !apiKey) {
-				problems.push(
-					`longrope.remote.apiKeyVariable names ${keyVariable}, which is not set`,
-				);
-			}
-			remote = {
-				url: remoteUrl,
-				model: remoteModel,
-				contextWindow: remoteWindow,
-				...(apiKey ? { apiKey } : {}),
-			};
+			remote = { url: remoteUrl, model: remoteModel, contextWindow: remoteWindow };
 		}
 	}
 	return {
@@ -190,4 +173,29 @@ export function readSettings(
 		},
 		problems,
 	};
+}
+
+/** Hosts that are this machine: plain http to them never crosses a network. */
+function isLoopback(hostname: string): boolean {
+	const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
+	return host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
+}
+
+/**
+ * Why an endpoint URL is refused, or undefined: https anywhere, plain http only to this machine
+ * (the workspace text and the key would otherwise cross the network unencrypted).
+ */
+export function endpointProblem(url: string): string | undefined {
+	let parsed: URL;
+	try {
+		parsed = new URL(url);
+	} catch {
+		return `must be a URL such as https://host:8000/v1, not ${JSON.stringify(url)}`;
+	}
+	if (parsed.protocol === 'https:') return undefined;
+	if (parsed.protocol !== 'http:') {
+		return `must be an https URL (or http to this machine), not ${JSON.stringify(url)}`;
+	}
+	if (isLoopback(parsed.hostname)) return undefined;
+	return `uses plain http to ${parsed.host}: workspace text and the API key would cross the network unencrypted; use https (plain http only to localhost, 127.0.0.0/8 or [::1])`;
 }

@@ -95,6 +95,9 @@ class FakeVscode {
 	viewProviders = new Map<string, { resolveWebviewView(view: FakeWebviewView): void }>();
 	statusItems: { text: string; tooltip: string; visible: boolean }[] = [];
 	workspaceState = new Map<string, unknown>();
+	secrets = new Map<string, string>();
+	/** What the next warning's buttons answer (undefined: dismissed). */
+	warningChoice: string | undefined;
 	clipboard = '';
 	workspaceFolders: { uri: FakeUri; name: string; index: number }[] | undefined;
 
@@ -115,6 +118,8 @@ class FakeVscode {
 		this.viewProviders = new Map();
 		this.statusItems = [];
 		this.workspaceState = new Map();
+		this.secrets = new Map();
+		this.warningChoice = undefined;
 		this.clipboard = '';
 		this.workspaceFolders = undefined;
 	}
@@ -128,11 +133,21 @@ class FakeVscode {
 			get<T>(key: string, fallback: T): T;
 			update(key: string, value: unknown): Promise<void>;
 		};
+		secrets: {
+			get(key: string): Promise<string | undefined>;
+			store(key: string, value: string): Promise<void>;
+			delete(key: string): Promise<void>;
+		};
 	} {
 		return {
 			extensionPath,
 			extensionUri: FakeUri.file(extensionPath),
 			subscriptions: [],
+			secrets: {
+				get: async (key: string) => this.secrets.get(key),
+				store: async (key: string, value: string) => void this.secrets.set(key, value),
+				delete: async (key: string) => void this.secrets.delete(key),
+			},
 			workspaceState: {
 				get: <T>(key: string, fallback: T) =>
 					(this.workspaceState.get(key) as T | undefined) ?? fallback,
@@ -240,7 +255,7 @@ class FakeVscode {
 			},
 			showWarningMessage: async (message: string) => {
 				this.warnings.push(message);
-				return undefined;
+				return this.warningChoice;
 			},
 			withProgress: async <T>(
 				_options: unknown,

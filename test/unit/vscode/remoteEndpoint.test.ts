@@ -20,26 +20,43 @@ const source = (values: Record<string, unknown>) => ({
 });
 
 describe('remote endpoint (OpenAI-compatible)', () => {
-	it('settings: a URL and a model make a remote; bad ones are named and ignored', () => {
+	it('settings: a URL and a model make a remote; no key in settings; bad ones are named and ignored', () => {
 		const ok = readSettings(
 			source({
 				'remote.url': 'http://127.0.0.1:8000/v1',
 				'remote.model': 'big',
-				'remote.apiKeyVariable': 'MY_KEY',
+				'remote.apiKeyVariable': 'GITHUB_TOKEN',
 			}),
-			{ MY_KEY: 'sk-test' },
 		);
 		assert.deepEqual(ok.problems, []);
-		assert.deepEqual(ok.settings.remote, {
-			url: 'http://127.0.0.1:8000/v1',
-			model: 'big',
-			contextWindow: 0,
-			apiKey: 'sk-test',
-		});
-		const bad = readSettings(source({ 'remote.url': 'ftp://x', 'remote.model': 'm' }), {});
+		assert.deepEqual(
+			ok.settings.remote,
+			{ url: 'http://127.0.0.1:8000/v1', model: 'big', contextWindow: 0 },
+			'an old apiKeyVariable setting sends nothing',
+		);
+		for (const url of [
+			'https://gpu.example.org/v1',
+			'http://localhost:8000/v1',
+			'http://[::1]:8000/v1',
+		]) {
+			assert.deepEqual(
+				readSettings(source({ 'remote.url': url, 'remote.model': 'm' })).problems,
+				[],
+				url,
+			);
+		}
+		const plain = readSettings(
+			source({ 'remote.url': 'http://10.0.0.5:8000/v1', 'remote.model': 'm' }),
+		);
+		assert.equal(plain.settings.remote, undefined);
+		assert.match(
+			plain.problems[0],
+			/plain http to 10\.0\.0\.5:8000: workspace text and the API key would cross the network unencrypted/,
+		);
+		const bad = readSettings(source({ 'remote.url': 'ftp://x', 'remote.model': 'm' }));
 		assert.equal(bad.settings.remote, undefined);
-		assert.match(bad.problems[0], /must be an http\(s\) URL/);
-		const noModel = readSettings(source({ 'remote.url': 'http://x/v1' }), {});
+		assert.match(bad.problems[0], /must be an https URL \(or http to this machine\)/);
+		const noModel = readSettings(source({ 'remote.url': 'https://x/v1' }));
 		assert.equal(noModel.settings.remote, undefined);
 		assert.match(noModel.problems[0], /remote\.model must name the model/);
 		assert.equal(chatCompletionsUrl('http://x/v1/'), 'http://x/v1/chat/completions');
