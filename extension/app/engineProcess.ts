@@ -6,7 +6,9 @@
  */
 import * as path from 'node:path';
 import { CancellationError, CancellationTokenSource } from '../engine/cancellation';
-import type { LanguageModel, ModelSession } from '../engine/model/languageModel';
+import type { GenerationStats, LanguageModel, ModelSession } from '../engine/model/languageModel';
+import type { DroppedCitation } from '../engine/workspace/citations';
+import type { ManifestFile } from '../engine/workspace/manifest';
 import { tokensSha256 } from '../runtime/textSamples';
 import { askJob } from './askJob';
 import {
@@ -109,6 +111,38 @@ function modelInfo(model: LanguageModel, loadMs: number, reused: boolean): Model
 	};
 }
 
+/** For people: citations of lines the model was never shown. */
+function citationNote(dropped: readonly DroppedCitation[]): string | undefined {
+	if (dropped.length === 0) return undefined;
+	const some = dropped.slice(0, 3).map((d) => d.text);
+	return `${dropped.length} citation${dropped.length === 1 ? '' : 's'} point${dropped.length === 1 ? 's' : ''} outside what the model was shown (${some.join(', ')}${dropped.length > 3 ? ', …' : ''}).`;
+}
+
+/** What the editor shows of a finished ask or summary. */
+function jobResult(
+	done: {
+		readonly text: string;
+		readonly notes: readonly (string | undefined)[];
+		readonly files: readonly ManifestFile[];
+		readonly stats: GenerationStats;
+		readonly window: number;
+	},
+	capBytes: number,
+): JobResult {
+	const note = done.notes.filter(Boolean).join(' ');
+	const { stats } = done;
+	return {
+		text: done.text,
+		...(note ? { note } : {}),
+		sources: sourcesOf(done.files),
+		speed: speedInfo(stats),
+		kv: { plannedBytes: stats.plan.plannedKvBytes, usedBytes: stats.kvBytes, capBytes },
+		set: stats.plan.set,
+		plannedLength: stats.plan.plannedLength,
+		window: done.window,
+	};
+}
+
 async function runJob(job: EngineJob, context: JobContext): Promise<JobResult> {
 	const { reader, focus } = openWorkspace(job.source);
 	const capBytes = context.model.memoryLimit?.bytes ?? 0;
@@ -119,46 +153,29 @@ async function runJob(job: EngineJob, context: JobContext): Promise<JobResult> {
 			state.chatSession(context.model),
 			context,
 		);
-		const dropped = result.dropped;
-		const citationNote =
-			dropped.length === 0
-				? undefined
-				: `${dropped.length} citation${dropped.length === 1 ? '' : 's'} point${dropped.length === 1 ? 's' : ''} outside what the model was shown (${dropped
-						.slice(0, 3)
-						.map((d) => d.text)
-						.join(', ')}${dropped.length > 3 ? ', …' : ''}).`;
-		const note = [result.leftOut, citationNote].filter(Boolean).join(' ');
-		return {
-			text: result.text,
-			...(note ? { note } : {}),
-			sources: sourcesOf(result.manifest.files),
-			speed: speedInfo(result.stats),
-			kv: {
-				plannedBytes: result.stats.plan.plannedKvBytes,
-				usedBytes: result.stats.kvBytes,
-				capBytes,
+		const done = jobResult(
+			{
+				text: result.text,
+				notes: [result.leftOut, citationNote(result.dropped)],
+				files: result.manifest.files,
+				stats: result.stats,
+				window: result.manifest.budget.window,
 			},
-			set: result.stats.plan.set,
-			plannedLength: result.stats.plan.plannedLength,
-			window: result.manifest.budget.window,
-			promptSha256: tokensSha256(result.promptIds),
-		};
+			capBytes,
+		);
+		return { ...done, promptSha256: tokensSha256(result.promptIds) };
 	}
 	const result = await summarizeJob({ ...job.request }, reader, context);
-	return {
-		text: result.summary,
-		...(result.note ? { note: result.note } : {}),
-		sources: sourcesOf(result.files),
-		speed: speedInfo(result.stats),
-		kv: {
-			plannedBytes: result.stats.plan.plannedKvBytes,
-			usedBytes: result.stats.kvBytes,
-			capBytes,
+	return jobResult(
+		{
+			text: result.summary,
+			notes: [result.note, citationNote(result.dropped)],
+			files: result.files,
+			stats: result.stats,
+			window: result.budget.window,
 		},
-		set: result.stats.plan.set,
-		plannedLength: result.stats.plan.plannedLength,
-		window: result.budget.window,
-	};
+		capBytes,
+	);
 }
 
 async function runSearch(job: SearchJob, context: JobContext): Promise<SearchResult> {
