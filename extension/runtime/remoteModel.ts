@@ -4,8 +4,11 @@ import {
 	type ChatPrompt,
 } from '../engine/generation/chatTemplate';
 import type { TextTokenizer } from '../engine/generation/tokenizer';
+import type { CancellationToken } from '../engine/cancellation';
 import type {
 	ContextWindows,
+	GenerationHooks,
+	GenerationRequest,
 	GenerationStats,
 	LanguageModel,
 	ModelDescription,
@@ -93,7 +96,9 @@ class RemoteSession implements ModelSession {
 	constructor(private readonly model: RemoteModel) {}
 
 	async *generate(
-		...[request, token, hooks = {}]: Parameters<ModelSession['generate']>
+		request: GenerationRequest,
+		token?: CancellationToken,
+		hooks: GenerationHooks = {},
 	): AsyncGenerator<string, GenerationStats> {
 		const { plan } = request;
 		const { endpoint } = this.model;
