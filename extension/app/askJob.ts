@@ -6,6 +6,7 @@ import {
 	type Citation,
 	type DroppedCitation,
 } from '../engine/workspace/citations';
+import type { ConversationContext } from '../engine/workspace/followUp';
 import { leftOutNote, type WorkspaceManifest } from '../engine/workspace/manifest';
 import { prepareQuestion } from '../engine/workspace/questionContext';
 import type { WorkspaceReader } from '../engine/workspace/reader';
@@ -31,18 +32,22 @@ export interface AskResult extends Generated {
 	readonly promptIds: readonly number[];
 	/** How many earlier exchanges went back to the model. */
 	readonly historyKept: number;
+	/** What this turn showed, for the chat's next turn. */
+	readonly conversation: ConversationContext;
 }
 
 /**
  * A question about a workspace (a chat turn when it has history): read, count, pack one plan,
- * answer on `session` (a chat keeps its session, so its cached prefix is reused), check the
- * answer's citations against what the model was shown.
+ * answer on `session`, check the answer's citations against what the model was shown. A chat
+ * passes its previous turn's context and keeps its session: the same files come first again
+ * and the cached keys of that prefix are reused.
  */
 export async function askJob(
 	request: AskRequest,
 	reader: WorkspaceReader,
 	session: ModelSession,
 	context: JobContext,
+	previous?: ConversationContext,
 ): Promise<AskResult> {
 	const { model, counts, emit, token } = context;
 	const packed = await prepareQuestion({
@@ -51,6 +56,7 @@ export async function askJob(
 		model,
 		question: request.question,
 		history: request.history,
+		previous,
 		answerTokens: request.answerTokens,
 		focus: request.focus,
 		override: request.override,
@@ -83,5 +89,6 @@ export async function askJob(
 		...(leftOut ? { leftOut } : {}),
 		promptIds: packed.plan.promptIds,
 		historyKept: packed.history.length,
+		conversation: packed.conversation,
 	};
 }

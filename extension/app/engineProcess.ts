@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { CancellationError, CancellationTokenSource } from '../engine/cancellation';
 import type { GenerationStats, LanguageModel, ModelSession } from '../engine/model/languageModel';
 import type { DroppedCitation } from '../engine/workspace/citations';
+import type { ConversationContext } from '../engine/workspace/followUp';
 import type { ManifestFile } from '../engine/workspace/manifest';
 import { tokensSha256 } from '../runtime/textSamples';
 import { askJob } from './askJob';
@@ -29,7 +30,7 @@ import { ModelHolder, type OpenedModel } from './models';
 import { runSearchJob, workspaceSamples } from './searchJob';
 import { summarizeJob } from './summarizeJob';
 import { openTokenCounter, type PersistentCounter } from './tokenCounts';
-import { openWorkspace } from './workspaceSource';
+import { openWorkspace, type WorkspaceSource } from './workspaceSource';
 
 function send(message: EngineToHost): void {
 	process.send?.(message);
@@ -45,6 +46,9 @@ class EngineState {
 	private opened: OpenedModel | undefined;
 	private counts: PersistentCounter | undefined;
 	private chat: ModelSession | undefined;
+	/** The chat's last turn: what it showed, for the next turn, and where it read. */
+	private chatContext:
+		{ readonly source: string; readonly context: ConversationContext } | undefined;
 	readonly jobs = new Map<string, CancellationTokenSource>();
 
 	async load(load: EngineLoad): Promise<ModelInfo> {
@@ -53,6 +57,7 @@ class EngineState {
 		if (!opened.reused || !this.counts) {
 			this.chat?.dispose();
 			this.chat = undefined;
+			this.chatContext = undefined;
 			this.counts = openTokenCounter(
 				opened.model.tokenizer,
 				opened.tokenizerFile,
@@ -80,8 +85,19 @@ class EngineState {
 		return this.chat;
 	}
 
+	/** The previous turn's context, when it read the same workspace and scope. */
+	previousTurn(source: WorkspaceSource): ConversationContext | undefined {
+		const key = JSON.stringify([source.root, source.scope]);
+		return this.chatContext?.source === key ? this.chatContext.context : undefined;
+	}
+
+	rememberTurn(source: WorkspaceSource, context: ConversationContext): void {
+		this.chatContext = { source: JSON.stringify([source.root, source.scope]), context };
+	}
+
 	resetChat(): void {
 		this.chat?.reset();
+		this.chatContext = undefined;
 	}
 }
 
@@ -147,12 +163,16 @@ async function runJob(job: EngineJob, context: JobContext): Promise<JobResult> {
 	const { reader, focus } = openWorkspace(job.source);
 	const capBytes = context.model.memoryLimit?.bytes ?? 0;
 	if (job.kind === 'ask') {
+		// A new chat (no earlier exchanges) packs afresh; a follow-up shows the same files first.
+		const previous = job.request.history?.length ? state.previousTurn(job.source) : undefined;
 		const result = await askJob(
 			{ ...job.request, ...(focus && !job.request.focus ? { focus } : {}) },
 			reader,
 			state.chatSession(context.model),
 			context,
+			previous,
 		);
+		state.rememberTurn(job.source, result.conversation);
 		const done = jobResult(
 			{
 				text: result.text,

@@ -20,10 +20,19 @@ export const SYSTEM_PROMPT =
 	'You are a careful assistant for a software workspace. Answer from the files shown. ' +
 	'Cite the lines you rely on as path:line. Say so when the files do not contain the answer.';
 
+/**
+ * The line before a file's text. It names the line range when the text starts past line 1 (a
+ * selection, a part of a split file), so that the model can cite lines; a head cut names what it
+ * left out in its marker instead, so the header (and the prompt's prefix up to the cut) stays
+ * the same however much of the file a later request shows.
+ */
 export function fileHeader(file: Omit<PromptFile, 'text'>): string {
 	const parts = [file.language];
 	if (file.selection) parts.push('selection');
-	if (file.lines) parts.push(`lines ${file.lines.from}–${file.lines.to} of ${file.lines.of}`);
+	const headCut = file.cut !== undefined && file.lines?.from === 1 && !file.selection;
+	if (file.lines && !headCut) {
+		parts.push(`lines ${file.lines.from}–${file.lines.to} of ${file.lines.of}`);
+	}
 	return `### ${file.path} (${parts.join(', ')})\n`;
 }
 

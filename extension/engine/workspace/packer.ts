@@ -1,8 +1,13 @@
 import { throwIfCancelled, type CancellationToken } from '../cancellation';
 import type { FactorOverride } from '../factorSelection';
-import type { ChatMessage } from '../generation/chatTemplate';
+import type { ChatMessage, ChatPrompt } from '../generation/chatTemplate';
 import type { LengthLimit, PlanningModel } from '../model/languageModel';
-import { chooseWindow, planRendered, type RequestPlan } from '../model/requestPlan';
+import {
+	chooseWindow,
+	planRendered,
+	type RequestPlan,
+	type WindowChoice,
+} from '../model/requestPlan';
 import {
 	cutMarker,
 	fileHeader,
@@ -10,29 +15,25 @@ import {
 	type Exchange,
 	type PromptFile,
 } from '../prompts/filePrompts';
-import { languageOf } from '../prompts/language';
 import type { ContextBudget } from './budget';
+import { fitFollowUp, unchangedFiles, type ConversationContext } from './followUp';
+import {
+	allocate,
+	rankCandidates,
+	SEPARATOR_TOKENS,
+	type Allocation,
+	type Candidate,
+} from './packCandidates';
 import {
 	spreadTokens,
 	type FilePriority,
 	type ManifestFile,
 	type WorkspaceManifest,
 } from './manifest';
-import {
-	comparePackingOrder,
-	comparePaths,
-	compareRenderOrder,
-	namedInQuestion,
-	relevanceScores,
-	type EditorFocus,
-} from './relevance';
-import type { FileRecord, ScanResult } from './scan';
+import { comparePaths, compareRenderOrder, type EditorFocus } from './relevance';
+import type { ScanResult } from './scan';
 import { headWithin, lineCount, type TokenCounter } from './tokenCount';
 
-/** Fewer text tokens than this are not worth a cut file: the file is left out instead. */
-export const MIN_CUT_TOKENS = 32;
-/** The blank line between two files. */
-const SEPARATOR_TOKENS = 1;
 const MAX_ATTEMPTS = 8;
 
 export interface PackOptions {
@@ -44,6 +45,8 @@ export interface PackOptions {
 	readonly question: string;
 	/** Earlier exchanges of the conversation, oldest first; the oldest are trimmed first. */
 	readonly history?: readonly Exchange[];
+	/** What the conversation's previous turn showed: its files come first again when unchanged. */
+	readonly previous?: ConversationContext;
 	/** Question terms the scan counted (questionTerms(question)); relevance uses them. */
 	readonly terms?: readonly string[];
 	/** Tokens kept for the answer (max new tokens). */
@@ -67,29 +70,9 @@ export interface PackedContext {
 	readonly plan: RequestPlan;
 	/** The earlier exchanges that went back to the model (the oldest may have been trimmed). */
 	readonly history: readonly Exchange[];
+	/** What this request shows, for the conversation's next turn. */
+	readonly conversation: ConversationContext;
 }
-
-interface Candidate {
-	readonly key: string;
-	readonly path: string;
-	readonly language: string;
-	readonly priority: FilePriority;
-	readonly score: number;
-	readonly record?: FileRecord;
-	/** The selection's text (the selection is packed apart from its file). */
-	readonly selection?: NonNullable<EditorFocus['selection']>;
-	readonly tokens: number;
-	readonly headerTokens: number;
-	/** Lines of the text (the selection's, for the selection). */
-	readonly lines: number;
-	/** Lines of the whole file. */
-	readonly fileLines: number;
-}
-
-type Allocation =
-	| { readonly status: 'included' }
-	| { readonly status: 'truncated'; readonly textTokens: number; readonly room: number }
-	| { readonly status: 'omitted'; readonly room: number };
 
 const PRIORITY_REASON: Record<FilePriority, string> = {
 	selection: 'the selection',
@@ -146,6 +129,39 @@ export async function packContext(options: PackOptions): Promise<PackedContext> 
 	}
 	const historyTokens = emptyPrompt - bare;
 
+	const kept = options.previous && unchangedFiles(options.previous, options.scan);
+	const followUp =
+		kept &&
+		fitFollowUp({
+			previous: options.previous as ConversationContext,
+			files: kept,
+			history: allHistory,
+			window: window.window,
+			answerTokens,
+			historyRoom,
+			counter,
+			compose,
+			render: (messages) => model.renderChat(messages),
+		});
+	if (followUp) {
+		const empty = measure([], followUp.history);
+		return finish(options, {
+			files: followUp.files,
+			entries: followUp.entries,
+			history: followUp.history,
+			messages: followUp.messages,
+			prompt: followUp.prompt,
+			window,
+			budgetParts: {
+				empty,
+				question: questionTokens,
+				history: empty - bare,
+				template: templateTokens,
+			},
+			hashes: options.previous?.hashes ?? {},
+		});
+	}
+
 	const texts = new Map<string, string | undefined>();
 	const textOf = async (path: string): Promise<string | undefined> => {
 		if (!texts.has(path)) texts.set(path, await options.readText(path));
@@ -169,152 +185,97 @@ export async function packContext(options: PackOptions): Promise<PackedContext> 
 				`could not fit the prompt in the ${window.window}-token window (${over} tokens over after ${attempt + 1} attempts)`,
 			);
 		}
-		// The file blocks take what the prompt has beyond the empty one; spread the tokenizer's
-		// boundary effects (a token or so per file) so that the manifest adds up exactly.
-		const context = prompt.ids.length - emptyPrompt;
-		const entries = spreadTokens(rendered.entries, context);
-		const plan = planRendered(model, messages, prompt, answerTokens, window, options.override);
-		const planned = plan.plannedLength;
-		const budget: ContextBudget = {
-			window: window.window,
-			windowSet: window.set,
-			set: plan.choice.name,
-			setReason: plan.choice.reason,
-			...(window.limit ? { limit: window.limit } : {}),
-			context,
-			question: questionTokens,
-			history: historyTokens,
-			template: templateTokens,
-			answer: answerTokens,
-			free: window.window - planned,
-			prompt: prompt.ids.length,
-		};
-		const skipped: ManifestFile[] = [...options.scan.skipped]
-			.sort((a, b) => comparePaths(a.path, b.path))
-			.map((s) => ({
-				path: s.path,
-				status: 'skipped',
-				reason: s.detail,
-				tokens: 0,
-				...(s.bytes !== undefined ? { bytes: s.bytes } : {}),
-				skipReason: s.reason,
-			}));
-		return {
+		const hashes: Record<string, string> = {};
+		for (const f of rendered.files) {
+			const text = texts.get(f.path);
+			if (!f.selection && text !== undefined) hashes[f.path] = counter.hashOf(text);
+		}
+		return finish(options, {
 			files: rendered.files,
-			manifest: { files: [...entries, ...skipped], budget },
-			plan,
+			entries: rendered.entries,
 			history,
-		};
-	}
-}
-
-/** Candidates in packing order, each file once, at its highest priority. */
-function rankCandidates(options: PackOptions): Candidate[] {
-	const { scan, focus, counter } = options;
-	const records = scan.files;
-	const byPath = new Map(records.map((r) => [r.path, r]));
-	const named = namedInQuestion(options.question, byPath.keys());
-	const open = new Set(focus?.openEditors ?? []);
-	const anchors = [
-		...(focus?.activeEditor ? [focus.activeEditor] : []),
-		...(focus?.selection ? [focus.selection.path] : []),
-		...open,
-		...named,
-	];
-	const scores = relevanceScores(records, options.terms ?? [], anchors);
-	const candidates: Candidate[] = records.map((record, k) => {
-		const priority: FilePriority =
-			record.path === focus?.activeEditor
-				? 'active-editor'
-				: open.has(record.path)
-					? 'open-editor'
-					: named.has(record.path)
-						? 'named-in-question'
-						: scores[k] > 0
-							? 'relevant'
-							: 'rest';
-		return {
-			key: record.path,
-			path: record.path,
-			language: record.language,
-			priority,
-			score: scores[k],
-			record,
-			tokens: record.tokens,
-			headerTokens: record.headerTokens,
-			lines: record.lines,
-			fileLines: record.lines,
-		};
-	});
-	const selection = focus?.selection;
-	if (selection && selection.text.length > 0) {
-		const language = byPath.get(selection.path)?.language ?? languageOf(selection.path);
-		const of = byPath.get(selection.path)?.lines ?? selection.toLine;
-		candidates.push({
-			key: `selection:${selection.path}`,
-			path: selection.path,
-			language,
-			priority: 'selection',
-			score: 0,
-			selection,
-			tokens: counter.count(selection.text),
-			headerTokens: counter.count(
-				fileHeader({
-					path: selection.path,
-					language,
-					selection: true,
-					lines: { from: selection.fromLine, to: selection.toLine, of },
-				}),
-			),
-			lines: lineCount(selection.text),
-			fileLines: of,
+			messages,
+			prompt,
+			window,
+			budgetParts: {
+				empty: emptyPrompt,
+				question: questionTokens,
+				history: historyTokens,
+				template: templateTokens,
+			},
+			hashes,
 		});
 	}
-	return candidates.sort(comparePackingOrder);
 }
 
-/** Whole files while they fit; the first that does not is cut to fill the room, if worth it. */
-function allocate(
-	candidates: readonly Candidate[],
-	room: number,
-	counter: TokenCounter,
-): Map<string, Allocation> {
-	const allocations = new Map<string, Allocation>();
-	let left = room;
-	for (const c of candidates) {
-		const whole = c.headerTokens + c.tokens + SEPARATOR_TOKENS;
-		if (whole <= left) {
-			allocations.set(c.key, { status: 'included' });
-			left -= whole;
-			continue;
-		}
-		const overhead = cutOverhead(c, counter);
-		const textTokens = left - overhead;
-		if (textTokens >= Math.min(MIN_CUT_TOKENS, c.tokens) && c.tokens > 0) {
-			allocations.set(c.key, { status: 'truncated', textTokens, room: left });
-			left -= textTokens + overhead;
-		} else {
-			allocations.set(c.key, { status: 'omitted', room: left });
-		}
-	}
-	return allocations;
-}
-
-/** Header with a line range, the cut marker and the separator, with the widest line numbers. */
-function cutOverhead(c: Candidate, counter: TokenCounter): number {
-	const span = { from: c.fileLines, to: c.fileLines, of: c.fileLines };
-	return (
-		counter.count(
-			fileHeader({
-				path: c.path,
-				language: c.language,
-				selection: !!c.selection,
-				lines: span,
-			}),
-		) +
-		counter.count(cutMarker(span)) +
-		SEPARATOR_TOKENS
+/**
+ * The plan, the budget and the manifest of a packed prompt. The file blocks take what the prompt
+ * has beyond the empty one; the tokenizer's boundary effects (a token or so per file) are spread
+ * so that the manifest adds up exactly.
+ */
+function finish(
+	options: PackOptions,
+	packed: {
+		readonly files: readonly PromptFile[];
+		readonly entries: readonly ManifestFile[];
+		readonly history: readonly Exchange[];
+		readonly messages: ChatMessage[];
+		readonly prompt: ChatPrompt;
+		readonly window: WindowChoice;
+		readonly budgetParts: {
+			readonly empty: number;
+			readonly question: number;
+			readonly history: number;
+			readonly template: number;
+		};
+		readonly hashes: Readonly<Record<string, string>>;
+	},
+): PackedContext {
+	const { prompt, window, budgetParts } = packed;
+	const context = prompt.ids.length - budgetParts.empty;
+	const entries = spreadTokens(packed.entries, context);
+	const plan = planRendered(
+		options.model,
+		packed.messages,
+		prompt,
+		options.answerTokens,
+		window,
+		options.override,
 	);
+	const budget: ContextBudget = {
+		window: window.window,
+		windowSet: window.set,
+		set: plan.choice.name,
+		setReason: plan.choice.reason,
+		...(window.limit ? { limit: window.limit } : {}),
+		context,
+		question: budgetParts.question,
+		history: budgetParts.history,
+		template: budgetParts.template,
+		answer: options.answerTokens,
+		free: window.window - plan.plannedLength,
+		prompt: prompt.ids.length,
+	};
+	const shown = new Set(entries.map((e) => e.path));
+	const skipped: ManifestFile[] = [...options.scan.skipped]
+		.filter((s) => !shown.has(s.path))
+		.sort((a, b) => comparePaths(a.path, b.path))
+		.map((s) => ({
+			path: s.path,
+			status: 'skipped',
+			reason: s.detail,
+			tokens: 0,
+			...(s.bytes !== undefined ? { bytes: s.bytes } : {}),
+			skipReason: s.reason,
+		}));
+	const manifest = { files: [...entries, ...skipped], budget };
+	return {
+		files: packed.files,
+		manifest,
+		plan,
+		history: packed.history,
+		conversation: { files: packed.files, hashes: packed.hashes, manifest },
+	};
 }
 
 interface Rendered {

@@ -2,6 +2,7 @@ import type { CancellationToken } from '../cancellation';
 import type { FactorOverride } from '../factorSelection';
 import type { LengthLimit, PlanningModel } from '../model/languageModel';
 import type { Exchange } from '../prompts/filePrompts';
+import type { ConversationContext } from './followUp';
 import { packContext, type PackedContext } from './packer';
 import type { WorkspaceReader } from './reader';
 import { questionTerms, type EditorFocus } from './relevance';
@@ -14,6 +15,8 @@ export interface QuestionContextOptions {
 	readonly model: PlanningModel;
 	readonly question: string;
 	readonly history?: readonly Exchange[];
+	/** What the conversation's previous turn showed (its files first again when unchanged). */
+	readonly previous?: ConversationContext;
 	readonly answerTokens: number;
 	readonly focus?: EditorFocus;
 	readonly override?: FactorOverride;
@@ -49,6 +52,7 @@ export async function prepareQuestion(
 		model: options.model,
 		question: options.question,
 		history: options.history,
+		previous: options.previous,
 		terms,
 		answerTokens: options.answerTokens,
 		focus: options.focus,

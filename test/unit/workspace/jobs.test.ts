@@ -8,6 +8,7 @@ import { summarizeJob } from '../../../extension/app/summarizeJob';
 import { openWorkspace } from '../../../extension/app/workspaceSource';
 import { CancellationTokenSource } from '../../../extension/engine/cancellation';
 import type { ChatMessage } from '../../../extension/engine/generation/chatTemplate';
+import { manifestProblems } from '../../../extension/engine/workspace/manifest';
 import {
 	MemoryTokenCountCache,
 	TokenCounter,
@@ -151,6 +152,70 @@ describe('the jobs (ask, chat turn, summarize) on a stand-in model', () => {
 		assert.equal(
 			bt.context + bt.question + bt.history + bt.template + bt.answer + bt.free,
 			bt.window,
+		);
+	});
+
+	it('a follow-up shows the previous turn’s files first again, so the prompt keeps its prefix; a changed file packs anew', async () => {
+		for (let k = 0; k < 30; k++) {
+			writeFileSync(
+				path.join(root, 'src', `part${String(k).padStart(2, '0')}.ts`),
+				`export const value${k} = ${k};\n`.repeat(12),
+			);
+		}
+		const run = context(() => 'An answer of several words.', 400);
+		const { reader } = openWorkspace({ root });
+		const session = run.model.openSession();
+		const first = await askJob(
+			{ question: 'What is value3?', answerTokens: 24 },
+			reader,
+			session,
+			run.context,
+		);
+		assert.ok(
+			first.manifest.files.some((f) => f.status === 'omitted'),
+			'larger than the window',
+		);
+		const history = [{ question: 'What is value3?', answer: first.text }];
+		const second = await askJob(
+			{ question: 'And value17?', history, answerTokens: 24 },
+			reader,
+			session,
+			run.context,
+			first.conversation,
+		);
+		const shown = (r: typeof first) =>
+			r.manifest.files.filter((f) => f.status === 'included' || f.status === 'truncated');
+		assert.deepEqual(
+			shown(second).map((f) => f.path),
+			shown(first)
+				.map((f) => f.path)
+				.slice(0, shown(second).length),
+			'the same files, in the same order (the last ones may give way to the history)',
+		);
+		let shared = 0;
+		while (first.promptIds[shared] === second.promptIds[shared]) shared++;
+		const filesEnd = first.promptIds.length - first.manifest.budget.question - 4;
+		assert.ok(
+			shared >= Math.min(filesEnd, second.manifest.budget.context) - 8,
+			`${shared} prompt tokens shared`,
+		);
+		assert.ok(second.manifest.budget.history > 0);
+		assert.deepEqual(manifestProblems(second.manifest), []);
+		assert.match(shown(second)[0].reason, /kept from the conversation's earlier turn/);
+
+		// A file the previous turn showed changes: the follow-up packs anew, for its own question.
+		writeFileSync(path.join(root, 'README.md'), '# Demo\nNow a calculator.\n');
+		const third = await askJob(
+			{ question: 'And value17?', history, answerTokens: 24 },
+			reader,
+			session,
+			run.context,
+			second.conversation,
+		);
+		assert.doesNotMatch(shown(third)[0].reason, /kept from the conversation/);
+		assert.ok(
+			shown(third).some((f) => f.path === 'src/part17.ts'),
+			'packed for the new question',
 		);
 	});
 
