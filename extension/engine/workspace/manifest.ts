@@ -37,6 +37,8 @@ export interface ManifestFile {
 export interface WorkspaceManifest {
 	readonly files: readonly ManifestFile[];
 	readonly budget: ContextBudget;
+	/** Set when a walk limit ended the walk early: which limit, and what was read. */
+	readonly stopped?: string;
 }
 
 export function isShown(file: ManifestFile): boolean {
@@ -122,9 +124,11 @@ export function contextLine(manifest: ManifestOutline): string {
  */
 export function leftOutNote(manifest: WorkspaceManifest): string | undefined {
 	const c = manifestCounts(manifest);
-	if (c.omitted === 0 && c.truncated === 0 && c.skipped === 0) return undefined;
+	if (c.omitted === 0 && c.truncated === 0 && c.skipped === 0 && !manifest.stopped) {
+		return undefined;
+	}
 	const b = manifest.budget;
-	const parts: string[] = [];
+	const parts: string[] = manifest.stopped ? [manifest.stopped] : [];
 	const files = c.included + c.truncated + c.omitted;
 	if (c.omitted > 0 || c.truncated > 0) {
 		const left = manifest.files

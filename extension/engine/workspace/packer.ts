@@ -201,7 +201,11 @@ export async function packContext(options: PackOptions): Promise<PackedContext> 
 			}));
 		return {
 			files: rendered.files,
-			manifest: { files: [...entries, ...skipped], budget },
+			manifest: {
+				files: [...entries, ...skipped],
+				budget,
+				...(options.scan.stopped ? { stopped: options.scan.stopped.message } : {}),
+			},
 			plan,
 			history,
 		};
