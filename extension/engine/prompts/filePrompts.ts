@@ -13,7 +13,13 @@ export interface PromptFile {
 	/** The text is the editor's selection. */
 	readonly selection?: boolean;
 	/** The tail was cut to fit: the marker names the lines left out. */
-	readonly cut?: { readonly from: number; readonly to: number; readonly of: number };
+	readonly cut?: {
+		readonly from: number;
+		readonly to: number;
+		readonly of: number;
+		/** Line `from` is shown in part: it was longer than the room. */
+		readonly partial?: boolean;
+	};
 }
 
 export const SYSTEM_PROMPT =
@@ -29,7 +35,12 @@ export function fileHeader(file: Omit<PromptFile, 'text'>): string {
 
 /** The marker that replaces a cut tail; it says which lines the model does not see. */
 export function cutMarker(cut: NonNullable<PromptFile['cut']>): string {
-	return `[… lines ${cut.from}–${cut.to} of ${cut.of} not shown: no room in the context]\n`;
+	const what = !cut.partial
+		? `lines ${cut.from}–${cut.to}`
+		: cut.from < cut.to
+			? `the rest of line ${cut.from} and lines ${cut.from + 1}–${cut.to}`
+			: `the rest of line ${cut.from}`;
+	return `[… ${what} of ${cut.of} not shown: no room in the context]\n`;
 }
 
 export function renderFile(file: PromptFile): string {

@@ -26,13 +26,15 @@ import {
 	relevanceScores,
 	type EditorFocus,
 } from './relevance';
-import type { FileRecord, ScanResult } from './scan';
+import { firstLine, type FileRecord, type ScanResult } from './scan';
 import { headWithin, lineCount, type TokenCounter } from './tokenCount';
 
 /** Fewer text tokens than this are not worth a cut file: the file is left out instead. */
 export const MIN_CUT_TOKENS = 32;
 /** The blank line between two files. */
 const SEPARATOR_TOKENS = 1;
+/** The line break renderFile adds after text that does not end with one (a line cut in part). */
+const NEWLINE_TOKENS = 1;
 const MAX_ATTEMPTS = 8;
 
 export interface PackOptions {
@@ -84,12 +86,9 @@ interface Candidate {
 	readonly lines: number;
 	/** Lines of the whole file. */
 	readonly fileLines: number;
+	/** Tokens of the first line: a cut that cannot show that much (or MIN_CUT_TOKENS) is not made. */
+	readonly firstLineTokens: number;
 }
-
-type Allocation =
-	| { readonly status: 'included' }
-	| { readonly status: 'truncated'; readonly textTokens: number; readonly room: number }
-	| { readonly status: 'omitted'; readonly room: number };
 
 const PRIORITY_REASON: Record<FilePriority, string> = {
 	selection: 'the selection',
@@ -108,7 +107,7 @@ function fmt(value: number): string {
  * Packs files into the window of the factor set the plan selects, minus the answer budget and
  * the template: in priority order (selection, active editor, open editors, files the question
  * names, then by relevance, then the rest), trimming the lowest priority first — whole files,
- * then one tail cut with a visible marker. The result never plans more than the window: the
+ * then tail cuts with a visible marker (see place). The result never plans more than the window: the
  * finished prompt is measured with the chat template and packed again, tighter, if boundary
  * effects of the tokenizer made it longer than the file counts said.
  */
@@ -155,8 +154,7 @@ export async function packContext(options: PackOptions): Promise<PackedContext> 
 	let room = window.window - answerTokens - emptyPrompt;
 	for (let attempt = 0; ; attempt++) {
 		throwIfCancelled(token);
-		const allocations = allocate(candidates, room, counter);
-		const rendered = await render(candidates, allocations, room, counter, textOf);
+		const rendered = await place(candidates, room, counter, textOf);
 		const messages = compose(rendered.files, history);
 		const prompt = model.renderChat(messages);
 		const over = prompt.ids.length + answerTokens - window.window;
@@ -248,6 +246,7 @@ function rankCandidates(options: PackOptions): Candidate[] {
 			headerTokens: record.headerTokens,
 			lines: record.lines,
 			fileLines: record.lines,
+			firstLineTokens: record.firstLineTokens,
 		};
 	});
 	const selection = focus?.selection;
@@ -272,41 +271,22 @@ function rankCandidates(options: PackOptions): Candidate[] {
 			),
 			lines: lineCount(selection.text),
 			fileLines: of,
+			firstLineTokens: counter.count(firstLine(selection.text)),
 		});
 	}
 	return candidates.sort(comparePackingOrder);
 }
 
-/** Whole files while they fit; the first that does not is cut to fill the room, if worth it. */
-function allocate(
-	candidates: readonly Candidate[],
-	room: number,
-	counter: TokenCounter,
-): Map<string, Allocation> {
-	const allocations = new Map<string, Allocation>();
-	let left = room;
-	for (const c of candidates) {
-		const whole = c.headerTokens + c.tokens + SEPARATOR_TOKENS;
-		if (whole <= left) {
-			allocations.set(c.key, { status: 'included' });
-			left -= whole;
-			continue;
-		}
-		const overhead = cutOverhead(c, counter);
-		const textTokens = left - overhead;
-		if (textTokens >= Math.min(MIN_CUT_TOKENS, c.tokens) && c.tokens > 0) {
-			allocations.set(c.key, { status: 'truncated', textTokens, room: left });
-			left -= textTokens + overhead;
-		} else {
-			allocations.set(c.key, { status: 'omitted', room: left });
-		}
-	}
-	return allocations;
+/** Whether a cut with `textRoom` tokens of text is worth making: its first line, or MIN_CUT_TOKENS. */
+function worthCutting(c: Candidate, textRoom: number, textTokens: number): boolean {
+	return textTokens > 0 && textRoom >= Math.min(MIN_CUT_TOKENS, c.firstLineTokens, textTokens);
 }
 
 /** Header with a line range, the cut marker and the separator, with the widest line numbers. */
 function cutOverhead(c: Candidate, counter: TokenCounter): number {
-	const span = { from: c.fileLines, to: c.fileLines, of: c.fileLines };
+	const n = c.fileLines;
+	const span = { from: n, to: n, of: n };
+	// The longest marker: the rest of a line cut in part and the lines after it.
 	return (
 		counter.count(
 			fileHeader({
@@ -316,7 +296,8 @@ function cutOverhead(c: Candidate, counter: TokenCounter): number {
 				lines: span,
 			}),
 		) +
-		counter.count(cutMarker(span)) +
+		counter.count(cutMarker({ from: n, to: n + 1, of: n, partial: true })) +
+		NEWLINE_TOKENS +
 		SEPARATOR_TOKENS
 	);
 }
@@ -327,9 +308,14 @@ interface Rendered {
 	readonly entries: ManifestFile[];
 }
 
-async function render(
+/**
+ * Places the candidates in packing order: whole files while they fit; a file that does not is
+ * cut to the room left (inside a line longer than that room, with the marker saying so), and
+ * what the cut does not use goes on to the next files. A file is left out only when the room
+ * left cannot hold its header, marker and first line.
+ */
+async function place(
 	candidates: readonly Candidate[],
-	allocations: ReadonlyMap<string, Allocation>,
 	room: number,
 	counter: TokenCounter,
 	textOf: (path: string) => Promise<string | undefined>,
@@ -348,16 +334,23 @@ async function render(
 		c.priority === 'relevant'
 			? `${PRIORITY_REASON.relevant} (score ${c.score})`
 			: PRIORITY_REASON[c.priority];
+	const omit = (c: Candidate, left: number): void => {
+		hidden.push({
+			...base(c),
+			status: 'omitted',
+			reason: `no room: ${why(c)}, needs ${fmt(c.headerTokens + c.tokens + SEPARATOR_TOKENS)} tokens, ${fmt(left)} of the ${fmt(room)}-token context left`,
+			tokens: 0,
+		});
+	};
+	let left = room;
 	for (const c of candidates) {
-		const allocation = allocations.get(c.key);
-		if (!allocation || allocation.status === 'omitted') {
-			const left = allocation?.status === 'omitted' ? allocation.room : 0;
-			hidden.push({
-				...base(c),
-				status: 'omitted',
-				reason: `no room: ${why(c)}, needs ${fmt(c.headerTokens + c.tokens + SEPARATOR_TOKENS)} tokens, ${fmt(left)} of the ${fmt(room)}-token context left`,
-				tokens: 0,
-			});
+		const whole = (textTokens: number, text?: string): number =>
+			c.headerTokens +
+			textTokens +
+			(text === undefined || text === '' || text.endsWith('\n') ? 0 : NEWLINE_TOKENS) +
+			SEPARATOR_TOKENS;
+		if (whole(c.tokens) > left && !worthCutting(c, left - cutOverhead(c, counter), c.tokens)) {
+			omit(c, left);
 			continue;
 		}
 		const text = c.selection ? c.selection.text : await textOf(c.path);
@@ -370,13 +363,9 @@ async function render(
 			});
 			continue;
 		}
-		let textTokens = c.tokens;
-		let limit = allocation.status === 'truncated' ? allocation.textTokens : c.tokens;
-		if (c.record && counter.hashOf(text) !== c.record.hash) {
-			textTokens = counter.countFile(text).tokens; // changed since the scan
-			limit = Math.min(limit, c.tokens);
-		}
-		if (textTokens <= limit) {
+		const changed = c.record !== undefined && counter.hashOf(text) !== c.record.hash;
+		const textTokens = changed ? counter.countFile(text).tokens : c.tokens;
+		if (whole(textTokens, text) <= left) {
 			const textLines = lineCount(text);
 			const lines = c.selection
 				? { from: c.selection.fromLine, to: c.selection.toLine, of: c.fileLines }
@@ -387,17 +376,19 @@ async function render(
 				text,
 				...(c.selection ? { selection: true, lines } : {}),
 			};
+			const tokens =
+				whole(textTokens, text) - c.headerTokens + counter.count(fileHeader(file));
 			shown.push({
 				c,
 				file,
-				entry: {
-					...base(c),
-					status: 'included',
-					reason: why(c),
-					tokens: counter.count(fileHeader(file)) + textTokens + SEPARATOR_TOKENS,
-					lines,
-				},
+				entry: { ...base(c), status: 'included', reason: why(c), tokens, lines },
 			});
+			left -= tokens;
+			continue;
+		}
+		const limit = left - cutOverhead(c, counter);
+		if (!worthCutting(c, limit, textTokens)) {
+			omit(c, left); // it grew since it was counted
 			continue;
 		}
 		const head = headWithin(text, limit, (t) => counter.count(t), textTokens);
@@ -405,8 +396,14 @@ async function render(
 		const first = c.selection ? c.selection.fromLine : 1;
 		const last = c.selection ? c.selection.toLine : Math.max(lineCount(text), 1);
 		const of = c.selection ? c.fileLines : last;
-		const lines = { from: first, to: Math.max(first, first + head.lines - 1), of };
-		const cut = { from: first + head.lines, to: last, of };
+		const through = first + head.lines - (head.partial ? 0 : 1);
+		const lines = { from: first, to: Math.max(first, through), of };
+		const cut = {
+			from: first + head.lines,
+			to: last,
+			of,
+			...(head.partial ? { partial: true } : {}),
+		};
 		const file: PromptFile = {
 			path: c.path,
 			language: c.language,
@@ -415,21 +412,24 @@ async function render(
 			cut,
 			...(c.selection ? { selection: true } : {}),
 		};
+		const tokens =
+			counter.count(fileHeader(file)) +
+			head.tokens +
+			(head.partial ? NEWLINE_TOKENS : 0) +
+			counter.count(cutMarker(cut)) +
+			SEPARATOR_TOKENS;
 		shown.push({
 			c,
 			file,
 			entry: {
 				...base(c),
 				status: 'truncated',
-				reason: `${why(c)}, cut to lines ${lines.from}–${lines.to} of ${lines.of} (${fmt(head.tokens)} of ${fmt(textTokens)} tokens): no room for the rest`,
-				tokens:
-					counter.count(fileHeader(file)) +
-					head.tokens +
-					counter.count(cutMarker(cut)) +
-					SEPARATOR_TOKENS,
+				reason: `${why(c)}, cut to lines ${lines.from}–${lines.to} of ${lines.of}${head.partial ? ` (line ${lines.to} in part)` : ''} (${fmt(head.tokens)} of ${fmt(textTokens)} tokens): no room for the rest`,
+				tokens,
 				lines,
 			},
 		});
+		left = Math.max(0, left - tokens);
 	}
 	shown.sort((a, b) => compareRenderOrder(a.c, b.c));
 	return {

@@ -22,6 +22,8 @@ export interface FileRecord {
 	readonly tokens: number;
 	/** Tokens of the file's header line in the prompt. */
 	readonly headerTokens: number;
+	/** Tokens of the first line (of its first FIRST_LINE_CHARS characters): the least worth showing. */
+	readonly firstLineTokens: number;
 	readonly lines: number;
 	/** How often each question term occurs in the text (same order as the terms). */
 	readonly terms?: Uint16Array;
@@ -56,6 +58,17 @@ export interface ScanOptions {
 	readonly progressEvery?: number;
 	/** Over the reader's own limits, over the defaults. */
 	readonly limits?: Partial<WalkLimits>;
+}
+
+/**
+ * Enough of a first line to tell whether it is worth a cut (MIN_CUT_TOKENS is far less), without
+ * counting a minified file's single line twice.
+ */
+const FIRST_LINE_CHARS = 4096;
+
+export function firstLine(text: string): string {
+	const end = text.indexOf('\n');
+	return text.slice(0, Math.min(end < 0 ? text.length : end + 1, FIRST_LINE_CHARS));
 }
 
 /** setTimeout's largest delay (about 24.8 days); a longer one would fire at once. */
@@ -122,6 +135,7 @@ export async function scanWorkspace(
 					hash: counted.hash,
 					tokens: counted.tokens,
 					headerTokens: counter.count(fileHeader({ path: entry.path, language })),
+					firstLineTokens: counter.count(firstLine(entry.text)),
 					lines: lineCount(entry.text),
 					...(terms.length > 0 ? { terms: termCounts(entry.text, terms) } : {}),
 				});
