@@ -111,8 +111,9 @@ export function contextLine(manifest: ManifestOutline): string {
 	const shown = c.included + c.truncated;
 	const files = c.included + c.truncated + c.omitted;
 	return (
-		`context: ${shown} of ${files} files${c.truncated ? ` (${c.truncated} cut)` : ''}, ` +
-		`${n(b.context)} tokens of ${n(c.fileTokens)}; window ${n(b.window)} ("${b.windowSet}") = ` +
+		`context: ${shown} of ${files} files shown${c.truncated ? ` (${c.truncated} cut)` : ''} ` +
+		`in ${n(b.context)} tokens, headers included (the files hold ${n(c.fileTokens)} tokens of text); ` +
+		`window ${n(b.window)} ("${b.windowSet}") = ` +
 		`files ${n(b.context)} + question ${n(b.question)}${b.history ? ` + history ${n(b.history)}` : ''} + template ${n(b.template)} + answer ${n(b.answer)} + free ${n(b.free)}` +
 		(c.skipped ? `; ${c.skipped} skipped` : '')
 	);
