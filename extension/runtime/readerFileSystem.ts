@@ -40,21 +40,25 @@ async function readRegularFile(file: string, maxBytes: number): Promise<Uint8Arr
 	const flags = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0) | (constants.O_NOCTTY ?? 0);
 	const handle = await fsp.open(file, flags);
 	try {
-		if (!(await handle.stat()).isFile()) {
+		const stat = await handle.stat();
+		if (!stat.isFile()) {
 			throw Object.assign(new Error(`${file} is not a regular file`), {
 				code: NOT_REGULAR_FILE,
 			});
 		}
+		// Sized by the stat; a short read of a regular file is its end, a full one may have grown.
 		const chunks: Buffer[] = [];
 		let total = 0;
+		let want = Math.min(stat.size, maxBytes) + 1;
 		while (total <= maxBytes) {
-			const chunk = Buffer.allocUnsafe(Math.min(CHUNK_BYTES, maxBytes + 1 - total));
+			const chunk = Buffer.allocUnsafe(Math.min(want, maxBytes + 1 - total));
 			const { bytesRead } = await handle.read(chunk, 0, chunk.length, total);
-			if (bytesRead === 0) break;
 			chunks.push(chunk.subarray(0, bytesRead));
 			total += bytesRead;
+			if (bytesRead < chunk.length) break;
+			want = CHUNK_BYTES;
 		}
-		return Buffer.concat(chunks, total);
+		return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, total);
 	} finally {
 		await handle.close();
 	}
