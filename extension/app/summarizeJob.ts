@@ -94,7 +94,8 @@ export async function summarizeJob(
 			},
 		});
 		const budget = result.manifest?.budget ?? result.budget;
-		const leftOut = result.manifest ? leftOutNote(result.manifest) : undefined;
+		// A single request's manifest says where the walk stopped; a map-reduce says it here.
+		const leftOut = result.manifest ? leftOutNote(result.manifest) : scan.stopped?.message;
 		emit({
 			type: 'manifest',
 			budget: budgetInfo(budget),

@@ -2,8 +2,9 @@ import * as path from 'node:path';
 import type { WorkspaceReader } from '../engine/workspace/reader';
 import type { ExcludeSetting } from '../engine/workspace/glob';
 import type { EditorFocus } from '../engine/workspace/relevance';
+import type { WalkLimits } from '../engine/workspace/walkLimits';
+import { FileListReader } from '../runtime/fileListReader';
 import {
-	FileListReader,
 	NodeWorkspaceReader,
 	type NodeWorkspaceReaderOptions,
 } from '../runtime/nodeWorkspaceReader';
@@ -28,6 +29,10 @@ export interface WorkspaceSource {
 	/** Globs to leave out, like `files.exclude`, besides .gitignore, .git and node_modules. */
 	readonly exclude?: ExcludeSetting | readonly string[];
 	readonly maxFileBytes?: number;
+	/** Read what symbolic links out of the workspace point to (default: list them as skipped). */
+	readonly followExternalLinks?: boolean;
+	/** Where a walk stops (files, bytes, tokens, time); defaults are generous for real repositories. */
+	readonly limits?: Partial<WalkLimits>;
 	/** The editor's text of files whose buffers are unsaved, by workspace-relative path. */
 	readonly overlays?: Readonly<Record<string, string>>;
 	/** What relative paths are resolved against (default: the process's folder). */
@@ -43,6 +48,8 @@ export function openWorkspace(source: WorkspaceSource): {
 	const options: NodeWorkspaceReaderOptions = {
 		...(source.exclude ? { exclude: source.exclude } : {}),
 		...(source.maxFileBytes ? { maxFileBytes: source.maxFileBytes } : {}),
+		...(source.followExternalLinks ? { followExternalLinks: true } : {}),
+		...(source.limits ? { limits: source.limits } : {}),
 	};
 	const files = source.files ?? [];
 	if (source.root === undefined && files.length > 0) {

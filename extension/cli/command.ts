@@ -4,6 +4,8 @@ import type { FlagSpec, ParsedArgs } from './args';
 export interface CliIo {
 	readonly stdout: (text: string) => void;
 	readonly stderr: (text: string) => void;
+	/** All of stdin, as text (`ask -`); absent where there is none. */
+	readonly readStdin?: () => Promise<string>;
 }
 
 /** One `longrope` subcommand; add new ones to the list in commands/index.ts. */

@@ -5,9 +5,33 @@ import { openModel, type ModelChoice } from '../app/models';
 import { openTokenCounter } from '../app/tokenCounts';
 import type { CliIo } from './command';
 
+/** The exit status of a command stopped by Ctrl-C (128 + SIGINT), as shells report it. */
+export const EXIT_INTERRUPTED = 130;
+
+/**
+ * What Ctrl-C does during a job: the first cancels it (the job stops at its next step, and says
+ * so), the second exits at once, whatever the job is waiting for.
+ */
+export function interruptHandler(
+	cancel: () => void,
+	io: CliIo,
+	exit: (code: number) => void,
+): () => void {
+	let interrupts = 0;
+	return () => {
+		if (++interrupts === 1) {
+			io.stderr('\ncancelling… (press Ctrl-C again to quit at once)\n');
+			cancel();
+		} else {
+			io.stderr('\nquit.\n');
+			exit(EXIT_INTERRUPTED);
+		}
+	};
+}
+
 /**
  * Runs one job from the command line: loads the model, opens the token counts, and cancels the
- * job on Ctrl-C (the model stops between runs); the model is disposed whatever happens.
+ * job on Ctrl-C (a second Ctrl-C quits); the model is disposed whatever happens.
  */
 export async function runCliJob<T>(
 	choice: ModelChoice,
@@ -17,7 +41,11 @@ export async function runCliJob<T>(
 ): Promise<T> {
 	const { model, tokenizerFile } = await openModel(choice);
 	const source = new CancellationTokenSource();
-	const onSigint = (): void => source.cancel();
+	const onSigint = interruptHandler(
+		() => source.cancel(),
+		io,
+		(code) => process.exit(code),
+	);
 	process.on('SIGINT', onSigint);
 	try {
 		const counts = openTokenCounter(model.tokenizer, tokenizerFile, (message) =>

@@ -1,33 +1,30 @@
-import type { Dirent, Stats } from 'node:fs';
-import * as fsp from 'node:fs/promises';
+import type { Stats } from 'node:fs';
 import * as path from 'node:path';
 import ignore, { type Ignore } from 'ignore';
-import { throwIfCancelled, type CancellationToken } from '../engine/cancellation';
+import {
+	CancellationError,
+	throwIfCancelled,
+	type CancellationToken,
+} from '../engine/cancellation';
 import { DEFAULT_EXCLUDES, excludeMatcher, type ExcludeSetting } from '../engine/workspace/glob';
 import {
 	emptyReadStats,
-	type SkipReason,
 	type WorkspaceEntry,
 	type WorkspaceReadStats,
 	type WorkspaceReader,
 	type WorkspaceSkippedFile,
 } from '../engine/workspace/reader';
 import { decodeWorkspaceText } from '../engine/workspace/textDecoding';
-
-/** The file-system calls the reader makes; tests pass one that fails on purpose. */
-export interface ReaderFileSystem {
-	readdir(dir: string, options: { withFileTypes: true }): Promise<Dirent[]>;
-	stat(file: string): Promise<Stats>;
-	readFile(file: string): Promise<Uint8Array>;
-	realpath(file: string): Promise<string>;
-}
-
-export const NODE_FILE_SYSTEM: ReaderFileSystem = {
-	readdir: (dir, options) => fsp.readdir(dir, options),
-	stat: (file) => fsp.stat(file),
-	readFile: (file) => fsp.readFile(file),
-	realpath: (file) => fsp.realpath(file),
-};
+import { formatBytes, type WalkLimits } from '../engine/workspace/walkLimits';
+import {
+	DEFAULT_READ_TIMEOUT_MS,
+	guarded,
+	NODE_FILE_SYSTEM,
+	specialFileSystem,
+	type DirEntry,
+	type ReaderFileSystem,
+} from './readerFileSystem';
+import { errorCode, isWithin, outsideDetail, problem, skip } from './workspaceSkips';
 
 export const DEFAULT_MAX_FILE_BYTES = 1024 * 1024;
 
@@ -40,8 +37,15 @@ export interface NodeWorkspaceReaderOptions {
 	readonly useGitignore?: boolean;
 	/** Larger files are skipped unread (default 1 MiB). */
 	readonly maxFileBytes?: number;
-	/** Follow symbolic links that lead out of the workspace (default true). */
-	readonly followSymlinks?: boolean;
+	/**
+	 * Follow symbolic links whose real path is outside the workspace (default false: they are
+	 * listed as skipped, so that a link to ~/.ssh or /etc never reaches a prompt).
+	 */
+	readonly followExternalLinks?: boolean;
+	/** How long one file-system call may take before its file is skipped (default 30 s). */
+	readonly readTimeoutMs?: number;
+	/** Walk limits (files, bytes, tokens, time) for scans of this workspace. */
+	readonly limits?: Partial<WalkLimits>;
 	readonly fs?: ReaderFileSystem;
 }
 
@@ -51,19 +55,12 @@ interface IgnoreLevel {
 	readonly rules: Ignore;
 }
 
-function errorCode(error: unknown): string | undefined {
-	return (error as NodeJS.ErrnoException | undefined)?.code;
-}
-
-function formatBytes(bytes: number): string {
-	if (bytes >= 1024 * 1024) return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
-	if (bytes >= 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
-	return `${bytes} B`;
-}
-
-function compareNames(a: Dirent, b: Dirent): number {
+function compareNames(a: DirEntry, b: DirEntry): number {
 	return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
 }
+
+/** A .gitignore larger than this is not read (its folder is walked as if it had none). */
+const MAX_RULES_BYTES = 16 * 1024 * 1024;
 
 /**
  * The workspace on the local file system (CLI, tests; the editor wraps it with its settings).
@@ -72,16 +69,20 @@ function compareNames(a: Dirent, b: Dirent): number {
  * package, with git's precedence: deeper files win, .git/info/exclude loses to all), exclude
  * globs, a size cap, binary detection and the text decodings of decodeWorkspaceText. Links
  * into the workspace are reported as duplicates (the target is read where it is), links out of
- * it are followed, and a link back to a folder being walked is reported as a loop.
+ * it are skipped unless allowed, and a link back to a folder being walked is a loop. Special
+ * file systems (/proc, /sys, /dev) are never walked; every file-system call is raced against the
+ * cancellation token and a timeout, and files are opened without blocking.
  */
 export class NodeWorkspaceReader implements WorkspaceReader {
 	readonly root: string;
 	readonly name: string;
 	readonly maxFileBytes: number;
+	readonly limits?: Partial<WalkLimits>;
 	private readonly fs: ReaderFileSystem;
 	private readonly isExcluded: (path: string) => boolean;
 	private readonly useGitignore: boolean;
-	private readonly followSymlinks: boolean;
+	private readonly followExternalLinks: boolean;
+	private readonly readTimeoutMs: number;
 	private rootReal = '';
 	/** What the last (or current) walk met. */
 	stats: WorkspaceReadStats = emptyReadStats();
@@ -92,7 +93,9 @@ export class NodeWorkspaceReader implements WorkspaceReader {
 		this.fs = options.fs ?? NODE_FILE_SYSTEM;
 		this.maxFileBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
 		this.useGitignore = options.useGitignore ?? true;
-		this.followSymlinks = options.followSymlinks ?? true;
+		this.followExternalLinks = options.followExternalLinks ?? false;
+		this.readTimeoutMs = options.readTimeoutMs ?? DEFAULT_READ_TIMEOUT_MS;
+		if (options.limits) this.limits = options.limits;
 		this.isExcluded = excludeMatcher(
 			options.noDefaultExcludes ? {} : DEFAULT_EXCLUDES,
 			options.exclude ?? {},
@@ -103,28 +106,54 @@ export class NodeWorkspaceReader implements WorkspaceReader {
 		this.stats = emptyReadStats();
 		let rootStat: Stats;
 		try {
-			this.rootReal = await this.fs.realpath(this.root);
-			rootStat = await this.fs.stat(this.rootReal);
+			this.rootReal = await this.call(this.fs.realpath(this.root), token);
+			rootStat = await this.call(this.fs.stat(this.rootReal), token);
 		} catch (error) {
+			if (error instanceof CancellationError) throw error;
 			throw new Error(
 				`cannot read the workspace folder ${this.root}: ${(error as Error).message}`,
 			);
 		}
 		if (!rootStat.isDirectory()) throw new Error(`${this.root} is not a folder`);
+		const special = await this.special(this.rootReal, token);
+		if (special) {
+			yield this.count(skip('.', 'special-filesystem', special));
+			return;
+		}
 		const levels: IgnoreLevel[] = [];
 		if (this.useGitignore) {
-			const info = await this.readRules(path.join(this.root, '.git', 'info', 'exclude'));
+			const exclude = path.join(this.root, '.git', 'info', 'exclude');
+			const info = await this.readRules(exclude, token);
 			if (info) levels.push({ base: '', rules: info });
 		}
 		yield* this.walk('', this.root, this.rootReal, levels, new Set([this.rootReal]), token);
 	}
 
+	/** One file; a path that leads out of the workspace (through a link) is refused unless allowed. */
 	async read(relative: string): Promise<WorkspaceEntry> {
 		const normal = path.posix.normalize(relative.replace(/\\/g, '/')).replace(/^\.\//, '');
 		if (normal === '..' || normal.startsWith('../') || path.isAbsolute(normal)) {
 			return skip(normal, 'not-a-file', 'outside the workspace folder');
 		}
-		return this.readFile(normal, path.join(this.root, normal));
+		const abs = path.join(this.root, normal);
+		let real: string;
+		try {
+			const rootReal = await this.call(this.fs.realpath(this.root));
+			real = await this.call(this.fs.realpath(abs));
+			if (!this.followExternalLinks && !isWithin(rootReal, real)) {
+				const folder = await this.call(this.fs.realpath(path.dirname(abs)));
+				return skip(
+					normal,
+					'outside-workspace',
+					outsideDetail(real, isWithin(rootReal, folder)),
+				);
+			}
+		} catch (error) {
+			return this.failed(normal, error, 'file');
+		}
+		const special = await this.special(real);
+		if (special) return skip(normal, 'special-filesystem', special);
+		return this.readFile(normal, abs);
 	}
 
 	private async *walk(
@@ -136,18 +165,18 @@ export class NodeWorkspaceReader implements WorkspaceReader {
 		token: CancellationToken | undefined,
 	): AsyncGenerator<WorkspaceEntry> {
 		throwIfCancelled(token);
-		let dirents: Dirent[];
+		let dirents: DirEntry[];
 		try {
-			dirents = await this.fs.readdir(abs, { withFileTypes: true });
+			dirents = await this.call(this.fs.readdir(abs, { withFileTypes: true }), token);
 		} catch (error) {
-			yield this.count(problem(rel || '.', error, 'folder'));
+			yield this.count(this.failed(rel || '.', error, 'folder'));
 			return;
 		}
 		this.stats.directories++;
 		dirents.sort(compareNames);
 		let levels = parentLevels;
 		if (this.useGitignore && dirents.some((d) => d.name === '.gitignore')) {
-			const rules = await this.readRules(path.join(abs, '.gitignore'));
+			const rules = await this.readRules(path.join(abs, '.gitignore'), token);
 			if (rules) levels = [...parentLevels, { base: rel, rules }];
 		}
 		for (const dirent of dirents) {
@@ -158,35 +187,26 @@ export class NodeWorkspaceReader implements WorkspaceReader {
 				this.stats.excluded++;
 				continue;
 			}
+			if (dirent.invalidName) {
+				if (this.ignored(levels, childRel, dirent.isDirectory())) this.stats.ignored++;
+				else yield this.count(badName(childRel, dirent));
+				continue;
+			}
 			let isDirectory = dirent.isDirectory();
 			let isFile = dirent.isFile();
 			let target: Stats | undefined;
 			let linkReal: string | undefined;
 			if (dirent.isSymbolicLink()) {
 				try {
-					target = await this.fs.stat(childAbs);
-					linkReal = await this.fs.realpath(childAbs);
+					target = await this.call(this.fs.stat(childAbs), token);
+					linkReal = await this.call(this.fs.realpath(childAbs), token);
 				} catch (error) {
-					const code = errorCode(error);
+					if (error instanceof CancellationError) throw error;
 					if (this.ignored(levels, childRel, false)) {
 						this.stats.ignored++;
 						continue;
 					}
-					yield this.count(
-						code === 'ELOOP'
-							? skip(
-									childRel,
-									'symlink-loop',
-									'symbolic link loop: it never reaches a file',
-								)
-							: code === 'ENOENT'
-								? skip(
-										childRel,
-										'broken-symlink',
-										'symbolic link to a missing target',
-									)
-								: problem(childRel, error, 'link'),
-					);
+					yield this.count(brokenLink(childRel, error));
 					continue;
 				}
 				isDirectory = target.isDirectory();
@@ -197,7 +217,13 @@ export class NodeWorkspaceReader implements WorkspaceReader {
 				continue;
 			}
 			if (linkReal !== undefined) {
-				const linkProblem = this.linkProblem(childRel, linkReal, isDirectory, ancestors);
+				const linkProblem = await this.linkProblem(
+					childRel,
+					linkReal,
+					isDirectory,
+					ancestors,
+					token,
+				);
 				if (linkProblem) {
 					yield this.count(linkProblem);
 					continue;
@@ -205,6 +231,12 @@ export class NodeWorkspaceReader implements WorkspaceReader {
 			}
 			if (isDirectory) {
 				const childReal = linkReal ?? path.join(real, dirent.name);
+				// A folder inside may still be a mount point of another file system.
+				const special = linkReal ? undefined : await this.special(childReal, token);
+				if (special) {
+					yield this.count(skip(childRel, 'special-filesystem', special));
+					continue;
+				}
 				ancestors.add(childReal);
 				try {
 					yield* this.walk(childRel, childAbs, childReal, levels, ancestors, token);
@@ -212,7 +244,7 @@ export class NodeWorkspaceReader implements WorkspaceReader {
 					ancestors.delete(childReal);
 				}
 			} else if (isFile) {
-				yield this.count(await this.readFile(childRel, childAbs, target));
+				yield this.count(await this.readFile(childRel, childAbs, target, token));
 			} else {
 				yield this.count(
 					skip(childRel, 'not-a-file', 'not a regular file (socket, pipe or device)'),
@@ -221,16 +253,21 @@ export class NodeWorkspaceReader implements WorkspaceReader {
 		}
 	}
 
-	/** A link into the workspace is a duplicate, a link to a folder being walked a loop. */
-	private linkProblem(
+	/**
+	 * A link into the workspace is a duplicate, a link to a folder being walked a loop, a link out
+	 * is skipped unless allowed, and never followed onto a special file system.
+	 */
+	private async linkProblem(
 		rel: string,
 		real: string,
 		isDirectory: boolean,
 		ancestors: ReadonlySet<string>,
-	): WorkspaceSkippedFile | undefined {
-		const inside = path.relative(this.rootReal, real);
-		const within = inside === '' || (!inside.startsWith('..') && !path.isAbsolute(inside));
-		const shown = within ? inside.split(path.sep).join('/') || '.' : real;
+		token: CancellationToken | undefined,
+	): Promise<WorkspaceSkippedFile | undefined> {
+		const within = isWithin(this.rootReal, real);
+		const shown = within
+			? path.relative(this.rootReal, real).split(path.sep).join('/') || '.'
+			: real;
 		if (isDirectory && ancestors.has(real)) {
 			return skip(
 				rel,
@@ -241,46 +278,36 @@ export class NodeWorkspaceReader implements WorkspaceReader {
 		if (within) {
 			return skip(rel, 'duplicate', `symbolic link to ${shown}, which is read where it is`);
 		}
-		if (!this.followSymlinks) {
-			return skip(
-				rel,
-				'not-a-file',
-				`symbolic link out of the workspace (to ${real}), not followed`,
-			);
+		if (!this.followExternalLinks) {
+			return skip(rel, 'outside-workspace', outsideDetail(real, true));
 		}
-		return undefined;
+		const special = await this.special(real, token);
+		return special ? skip(rel, 'special-filesystem', special) : undefined;
 	}
 
-	private async readFile(rel: string, abs: string, known?: Stats): Promise<WorkspaceEntry> {
+	private async readFile(
+		rel: string,
+		abs: string,
+		known?: Stats,
+		token?: CancellationToken,
+	): Promise<WorkspaceEntry> {
 		let stat = known;
 		try {
-			stat ??= await this.fs.stat(abs);
+			stat ??= await this.call(this.fs.stat(abs), token);
 		} catch (error) {
-			return problem(rel, error, 'file');
+			return this.failed(rel, error, 'file');
 		}
-		if (!stat.isFile()) return skip(rel, 'not-a-file', 'not a regular file');
-		if (stat.size > this.maxFileBytes) {
-			return skip(
-				rel,
-				'too-large',
-				`${formatBytes(stat.size)}, over the ${formatBytes(this.maxFileBytes)} cap`,
-				stat.size,
-			);
+		if (!stat.isFile()) {
+			return skip(rel, 'not-a-file', 'not a regular file (socket, pipe or device)');
 		}
+		if (stat.size > this.maxFileBytes) return this.tooLarge(rel, stat.size, true);
 		let bytes: Uint8Array;
 		try {
-			bytes = await this.fs.readFile(abs);
+			bytes = await this.call(this.fs.readFile(abs, this.maxFileBytes), token);
 		} catch (error) {
-			return problem(rel, error, 'file');
+			return this.failed(rel, error, 'file');
 		}
-		if (bytes.length > this.maxFileBytes) {
-			return skip(
-				rel,
-				'too-large',
-				`${formatBytes(bytes.length)}, over the ${formatBytes(this.maxFileBytes)} cap`,
-				bytes.length,
-			);
-		}
+		if (bytes.length > this.maxFileBytes) return this.tooLarge(rel, bytes.length, false);
 		const decoded = decodeWorkspaceText(bytes);
 		if (!decoded.ok) return skip(rel, decoded.reason, decoded.detail, bytes.length);
 		return {
@@ -292,12 +319,21 @@ export class NodeWorkspaceReader implements WorkspaceReader {
 		};
 	}
 
-	private async readRules(file: string): Promise<Ignore | undefined> {
+	/** `exact`: the size is known; otherwise the file grew past the cap while it was read. */
+	private tooLarge(rel: string, bytes: number, exact: boolean): WorkspaceSkippedFile {
+		const cap = formatBytes(this.maxFileBytes);
+		return exact
+			? skip(rel, 'too-large', `${formatBytes(bytes)}, over the ${cap} cap`, bytes)
+			: skip(rel, 'too-large', `it grew past the ${cap} cap while it was read`);
+	}
+
+	private async readRules(file: string, token?: CancellationToken): Promise<Ignore | undefined> {
 		try {
-			const bytes = await this.fs.readFile(file);
-			const decoded = decodeWorkspaceText(bytes);
-			return decoded.ok ? ignore().add(decoded.text) : undefined;
-		} catch {
+			const bytes = await this.call(this.fs.readFile(file, MAX_RULES_BYTES), token);
+			const decoded = bytes.length > MAX_RULES_BYTES ? undefined : decodeWorkspaceText(bytes);
+			return decoded?.ok ? ignore().add(decoded.text) : undefined;
+		} catch (error) {
+			if (error instanceof CancellationError) throw error;
 			return undefined; // missing or unreadable: the file itself is reported when walked
 		}
 	}
@@ -318,6 +354,21 @@ export class NodeWorkspaceReader implements WorkspaceReader {
 		return false;
 	}
 
+	/** A file-system call raced against the token and the read timeout. */
+	private call<T>(work: Promise<T>, token?: CancellationToken): Promise<T> {
+		return guarded(work, token, this.readTimeoutMs);
+	}
+
+	private special(real: string, token?: CancellationToken): Promise<string | undefined> {
+		return specialFileSystem(real, (file) => this.call(this.fs.fsType(file), token));
+	}
+
+	/** A failed call as a skipped entry; cancellation is not a failure and goes on up. */
+	private failed(rel: string, error: unknown, what: string): WorkspaceSkippedFile {
+		if (error instanceof CancellationError) throw error;
+		return problem(rel, error, what);
+	}
+
 	private count(entry: WorkspaceEntry): WorkspaceEntry {
 		if (entry.kind === 'text') this.stats.text++;
 		else this.stats.skipped++;
@@ -325,70 +376,23 @@ export class NodeWorkspaceReader implements WorkspaceReader {
 	}
 }
 
-function skip(
-	rel: string,
-	reason: SkipReason,
-	detail: string,
-	bytes?: number,
-): WorkspaceSkippedFile {
-	return {
-		kind: 'skipped',
-		path: rel,
-		reason,
-		detail,
-		...(bytes !== undefined ? { bytes } : {}),
-	};
+function brokenLink(rel: string, error: unknown): WorkspaceSkippedFile {
+	const code = errorCode(error);
+	if (code === 'ELOOP') {
+		return skip(rel, 'symlink-loop', 'symbolic link loop: it never reaches a file');
+	}
+	if (code === 'ENOENT') return skip(rel, 'broken-symlink', 'symbolic link to a missing target');
+	return problem(rel, error, 'link');
 }
 
-function problem(rel: string, error: unknown, what: string): WorkspaceSkippedFile {
-	const code = errorCode(error);
-	if (code === 'ENOENT')
-		return skip(rel, 'vanished', `the ${what} vanished while the workspace was read`);
-	if (code === 'ELOOP') return skip(rel, 'symlink-loop', 'symbolic link loop');
-	const message = error instanceof Error ? error.message : String(error);
+function badName(rel: string, dirent: DirEntry): WorkspaceSkippedFile {
+	const bytes = [...(dirent.invalidName ?? [])]
+		.map((b) => b.toString(16).padStart(2, '0'))
+		.join(' ');
+	const what = dirent.isDirectory() ? 'folder' : 'file';
 	return skip(
 		rel,
-		'unreadable',
-		`${code === 'EACCES' || code === 'EPERM' ? 'permission denied' : 'cannot read it'}: ${message}`,
+		'file-name',
+		`the ${what} name is not UTF-8 (bytes ${bytes}), so it cannot be named in a prompt`,
 	);
-}
-
-/**
- * Named files (`--files`), read with the same checks as a workspace's; paths are shown relative
- * to `base` when inside it, absolute otherwise.
- */
-export class FileListReader implements WorkspaceReader {
-	readonly name: string;
-	private readonly base: string;
-	private readonly files: string[];
-	private readonly options: NodeWorkspaceReaderOptions;
-
-	constructor(files: readonly string[], base: string, options: NodeWorkspaceReaderOptions = {}) {
-		this.base = path.resolve(base);
-		this.name = path.basename(this.base) || this.base;
-		this.options = options;
-		this.files = [...new Set(files.map((f) => this.display(f)))];
-	}
-
-	async *entries(token?: CancellationToken): AsyncGenerator<WorkspaceEntry> {
-		for (const file of this.files) {
-			throwIfCancelled(token);
-			yield await this.read(file);
-		}
-	}
-
-	async read(file: string): Promise<WorkspaceEntry> {
-		const abs = path.resolve(this.base, file);
-		const reader = new NodeWorkspaceReader(path.dirname(abs), this.options);
-		const entry = await reader.read(path.basename(abs));
-		return { ...entry, path: this.display(file) };
-	}
-
-	private display(file: string): string {
-		const abs = path.resolve(this.base, file);
-		const rel = path.relative(this.base, abs);
-		return rel === '' || rel.startsWith('..') || path.isAbsolute(rel)
-			? abs
-			: rel.split(path.sep).join('/');
-	}
 }

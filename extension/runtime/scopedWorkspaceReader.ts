@@ -26,6 +26,10 @@ export class ScopedWorkspaceReader implements WorkspaceReader {
 		return this.inner.name;
 	}
 
+	get limits(): WorkspaceReader['limits'] {
+		return this.inner.limits;
+	}
+
 	async *entries(token?: CancellationToken): AsyncIterable<WorkspaceEntry> {
 		for await (const entry of this.inner.entries(token)) {
 			if (this.scope.include && !this.scope.include(entry.path)) continue;

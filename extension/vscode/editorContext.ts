@@ -58,6 +58,7 @@ export function editorFocus(root: vscode.Uri, withSelection: boolean): EditorFoc
 export function workspaceSource(
 	folder: vscode.WorkspaceFolder,
 	scope: WorkspaceScope = { kind: 'all' },
+	followExternalLinks = false,
 ): WorkspaceSource {
 	// A plain copy: the configuration hands out a proxy, which cannot cross to the engine process.
 	const exclude = JSON.parse(
@@ -73,7 +74,13 @@ export function workspaceSource(
 		const rel = relativePath(folder.uri, doc.uri);
 		if (rel) overlays[rel] = doc.getText();
 	}
-	return { root: folder.uri.fsPath, scope, exclude, overlays };
+	return {
+		root: folder.uri.fsPath,
+		scope,
+		exclude,
+		overlays,
+		...(followExternalLinks ? { followExternalLinks } : {}),
+	};
 }
 
 /**

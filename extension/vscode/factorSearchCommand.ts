@@ -81,7 +81,11 @@ export async function searchFactors(assistant: Assistant): Promise<void> {
 					let last = 0;
 					return assistant.engine.search(
 						{
-							source: workspaceSource(folder),
+							source: workspaceSource(
+								folder,
+								undefined,
+								settings.followExternalLinks,
+							),
 							targetLength: length.value,
 							rounds: effort.rounds,
 							populationSize: effort.populationSize,

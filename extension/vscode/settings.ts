@@ -13,6 +13,8 @@ export interface Settings {
 	/** onnxruntime intra-op threads; 0: one per core. */
 	readonly threads: number;
 	readonly sampling: SamplingOptions;
+	/** Read files behind links whose real path is outside the workspace (off: listed as skipped). */
+	readonly followExternalLinks: boolean;
 	/**
 	 * An OpenAI-compatible endpoint that answers instead of the local model: text leaves the
 	 * machine. Its API key is not a setting: it is kept in the editor's secret storage.
@@ -170,6 +172,7 @@ export function readSettings(settings: SettingsSource): CheckedSettings {
 			maxKvCacheBytes: maxKvCacheMB * 1024 * 1024,
 			threads,
 			sampling: { temperature, topP, topK, repetitionPenalty },
+			followExternalLinks: settings.get<boolean>('followExternalLinks', false) === true,
 		},
 		problems,
 	};

@@ -3,42 +3,22 @@ import { DEFAULT_SAMPLING } from '../../app/jobContext';
 import { sourcesOf } from '../../app/events';
 import type { Citation } from '../../engine/workspace/citations';
 import { openWorkspace } from '../../app/workspaceSource';
-import { DEFAULT_MAX_FILE_BYTES } from '../../runtime/nodeWorkspaceReader';
 import { tokensSha256 } from '../../runtime/textSamples';
 import {
 	booleanFlag,
 	positiveIntegerFlag,
 	stringFlag,
-	UsageError,
 	type FlagSpec,
 	type ParsedArgs,
 } from '../args';
 import { JSON_FLAG, type CliCommand } from '../command';
 import { runCliJob } from '../jobRunner';
 import { resolveModelFolder } from '../modelLocation';
+import { checkQuestionFits, QUESTION_FILE_FLAG, readQuestion } from '../question';
 import { cliEvents, statsJson } from '../renderEvents';
+import { namedFiles, READER_FLAGS, readerFlags } from '../workspaceFlags';
 
 export const DEFAULT_MAX_NEW_TOKENS = 64;
-
-/** Flags every workspace job shares. */
-export const READER_FLAGS: readonly FlagSpec[] = [
-	{
-		name: 'exclude',
-		value: 'GLOBS',
-		description:
-			'comma-separated globs to leave out, like files.exclude (besides .gitignore, .git and node_modules)',
-	},
-	{
-		name: 'max-file-size',
-		value: 'BYTES',
-		description: `skip larger files (default ${DEFAULT_MAX_FILE_BYTES})`,
-	},
-	{
-		name: 'factor-set',
-		value: 'NAME',
-		description: 'auto (default), short, long or a set name: which window to pack for',
-	},
-];
 
 export const MODEL_FLAGS: readonly FlagSpec[] = [
 	{ name: 'model', value: 'DIR', description: 'model folder (default: the bundled model)' },
@@ -48,23 +28,6 @@ export const MODEL_FLAGS: readonly FlagSpec[] = [
 		description: `answer budget in tokens (default ${DEFAULT_MAX_NEW_TOKENS})`,
 	},
 ];
-
-export function listFlag(args: ParsedArgs, name: string): string[] | undefined {
-	return stringFlag(args, name)
-		?.split(',')
-		.map((item) => item.trim())
-		.filter(Boolean);
-}
-
-export function readerFlags(args: ParsedArgs): {
-	exclude?: string[];
-	maxFileBytes?: number;
-} {
-	return {
-		exclude: listFlag(args, 'exclude'),
-		maxFileBytes: positiveIntegerFlag(args, 'max-file-size'),
-	};
-}
 
 /** The answer settings from the flags, with the defaults the editor uses too. */
 export function answerFlags(args: ParsedArgs) {
@@ -83,7 +46,7 @@ export const askCommand: CliCommand = {
 	name: 'ask',
 	summary:
 		'Answer a question about a workspace (or named files) with the local model, citing path:line.',
-	positionals: '"QUESTION"',
+	positionals: '"QUESTION" | -',
 	flags: [
 		{
 			name: 'workspace',
@@ -96,25 +59,22 @@ export const askCommand: CliCommand = {
 			description:
 				'comma-separated files: alone, the only files read; with --workspace, packed first',
 		},
+		QUESTION_FILE_FLAG,
 		...READER_FLAGS,
 		...MODEL_FLAGS,
 		JSON_FLAG,
 	],
 	async run(args, io) {
-		const [question, ...extra] = args.positionals;
-		if (!question?.trim()) throw new UsageError('the question is missing');
-		if (extra.length > 0)
-			throw new UsageError(
-				`one question at a time; quote it ("${[question, ...extra].join(' ')}")`,
-			);
+		const question = await readQuestion(args, io);
 		const json = booleanFlag(args, 'json');
 		const { reader, focus } = openWorkspace({
 			root: stringFlag(args, 'workspace'),
-			files: listFlag(args, 'files'),
+			files: namedFiles(args),
 			...readerFlags(args),
 		});
 		const emit = cliEvents(io, { quiet: json, name: reader.name });
 		const folder = resolveModelFolder(stringFlag(args, 'model'));
+		await checkQuestionFits(folder, question, answerFlags(args).answerTokens);
 		const result = await runCliJob({ folder }, io, emit, async (context) => {
 			const session = context.model.openSession();
 			try {

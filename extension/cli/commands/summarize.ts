@@ -8,7 +8,8 @@ import { JSON_FLAG, type CliCommand } from '../command';
 import { runCliJob } from '../jobRunner';
 import { resolveModelFolder } from '../modelLocation';
 import { cliEvents, statsJson } from '../renderEvents';
-import { answerFlags, MODEL_FLAGS, READER_FLAGS, readerFlags } from './ask';
+import { READER_FLAGS, readerFlags } from '../workspaceFlags';
+import { answerFlags, MODEL_FLAGS } from './ask';
 
 function isDirectory(target: string, shown: string): boolean {
 	try {

@@ -13,12 +13,37 @@ export interface PromptFile {
 	/** The text is the editor's selection. */
 	readonly selection?: boolean;
 	/** The tail was cut to fit: the marker names the lines left out. */
-	readonly cut?: { readonly from: number; readonly to: number; readonly of: number };
+	readonly cut?: {
+		readonly from: number;
+		readonly to: number;
+		readonly of: number;
+		/** Line `from` is shown in part: it was longer than the room. */
+		readonly partial?: boolean;
+	};
 }
 
 export const SYSTEM_PROMPT =
 	'You are a careful assistant for a software workspace. Answer from the files shown. ' +
 	'Cite the lines you rely on as path:line. Say so when the files do not contain the answer.';
+
+/** C0 and C1 controls and the Unicode line and paragraph separators. */
+function isControl(ch: string): boolean {
+	const code = ch.charCodeAt(0);
+	return code < 0x20 || (code >= 0x7f && code <= 0x9f) || code === 0x2028 || code === 0x2029;
+}
+
+/**
+ * A path as prompts show it: as it is, unless it holds a control character — then quoted with
+ * every control escaped, so that a file named `a\n### b.ts (typescript)` cannot forge a header
+ * (or a line of its own) in the prompt.
+ */
+export function promptPath(path: string): string {
+	if (![...path].some(isControl)) return path;
+	// JSON escapes the C0 controls, quotes and backslashes; the rest are escaped here.
+	return [...JSON.stringify(path)]
+		.map((ch) => (isControl(ch) ? `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}` : ch))
+		.join('');
+}
 
 /**
  * The line before a file's text. It names the line range when the text starts past line 1 (a
@@ -33,12 +58,17 @@ export function fileHeader(file: Omit<PromptFile, 'text'>): string {
 	if (file.lines && !headCut) {
 		parts.push(`lines ${file.lines.from}–${file.lines.to} of ${file.lines.of}`);
 	}
-	return `### ${file.path} (${parts.join(', ')})\n`;
+	return `### ${promptPath(file.path)} (${parts.join(', ')})\n`;
 }
 
 /** The marker that replaces a cut tail; it says which lines the model does not see. */
 export function cutMarker(cut: NonNullable<PromptFile['cut']>): string {
-	return `[… lines ${cut.from}–${cut.to} of ${cut.of} not shown: no room in the context]\n`;
+	const what = !cut.partial
+		? `lines ${cut.from}–${cut.to}`
+		: cut.from < cut.to
+			? `the rest of line ${cut.from} and lines ${cut.from + 1}–${cut.to}`
+			: `the rest of line ${cut.from}`;
+	return `[… ${what} of ${cut.of} not shown: no room in the context]\n`;
 }
 
 export function renderFile(file: PromptFile): string {
@@ -105,13 +135,13 @@ export type SummaryScope =
 export function scopeLabel(scope: SummaryScope): string {
 	switch (scope.kind) {
 		case 'file':
-			return `the file ${scope.path}`;
+			return `the file ${promptPath(scope.path)}`;
 		case 'selection':
-			return `lines ${scope.from}–${scope.to} of ${scope.path}`;
+			return `lines ${scope.from}–${scope.to} of ${promptPath(scope.path)}`;
 		case 'folder':
-			return `the folder ${scope.path}`;
+			return `the folder ${promptPath(scope.path)}`;
 		case 'workspace':
-			return `the workspace ${scope.name}`;
+			return `the workspace ${promptPath(scope.name)}`;
 		default: {
 			const never: never = scope;
 			return never;
@@ -123,13 +153,13 @@ export function scopeLabel(scope: SummaryScope): string {
 export function summaryRequest(scope: SummaryScope): string {
 	switch (scope.kind) {
 		case 'file':
-			return `Summarize the file ${scope.path}: what it is for, its main parts, and anything unusual. Cite lines as path:line.`;
+			return `Summarize the file ${promptPath(scope.path)}: what it is for, its main parts, and anything unusual. Cite lines as path:line.`;
 		case 'selection':
-			return `Summarize the selected lines ${scope.from}–${scope.to} of ${scope.path}: what they do and how they fit into the file. Cite lines as path:line.`;
+			return `Summarize the selected lines ${scope.from}–${scope.to} of ${promptPath(scope.path)}: what they do and how they fit into the file. Cite lines as path:line.`;
 		case 'folder':
-			return `Summarize the folder ${scope.path}: what it is for, what each main file does, how they fit together, and where to start reading. Cite lines as path:line.`;
+			return `Summarize the folder ${promptPath(scope.path)}: what it is for, what each main file does, how they fit together, and where to start reading. Cite lines as path:line.`;
 		case 'workspace':
-			return `Summarize the workspace ${scope.name}: what the project does, its main parts and how they fit together, and where to start reading. Cite lines as path:line.`;
+			return `Summarize the workspace ${promptPath(scope.name)}: what the project does, its main parts and how they fit together, and where to start reading. Cite lines as path:line.`;
 		default: {
 			const never: never = scope;
 			return never;

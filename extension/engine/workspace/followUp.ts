@@ -105,13 +105,14 @@ function cutTail(
 	if (head.lines === 0 || head.tokens < MIN_KEPT_TOKENS) return undefined;
 	const from = file.lines?.from ?? 1;
 	const of = file.lines?.of ?? lineCount(file.text);
-	const to = from + head.lines - 1;
+	// A line cut in part is shown (to) and named by the marker (from), as the packer does.
+	const to = from + head.lines - (head.partial ? 0 : 1);
 	const end = file.cut?.to ?? file.lines?.to ?? of;
 	return {
 		...file,
 		text: head.text,
 		lines: { from, to, of },
-		cut: { from: to + 1, to: end, of },
+		cut: { from: from + head.lines, to: end, of, ...(head.partial ? { partial: true } : {}) },
 	};
 }
 

@@ -37,6 +37,8 @@ export interface ManifestFile {
 export interface WorkspaceManifest {
 	readonly files: readonly ManifestFile[];
 	readonly budget: ContextBudget;
+	/** Set when a walk limit ended the walk early: which limit, and what was read. */
+	readonly stopped?: string;
 }
 
 export function isShown(file: ManifestFile): boolean {
@@ -109,8 +111,9 @@ export function contextLine(manifest: ManifestOutline): string {
 	const shown = c.included + c.truncated;
 	const files = c.included + c.truncated + c.omitted;
 	return (
-		`context: ${shown} of ${files} files${c.truncated ? ` (${c.truncated} cut)` : ''}, ` +
-		`${n(b.context)} tokens of ${n(c.fileTokens)}; window ${n(b.window)} ("${b.windowSet}") = ` +
+		`context: ${shown} of ${files} files shown${c.truncated ? ` (${c.truncated} cut)` : ''} ` +
+		`in ${n(b.context)} tokens, headers included (the files hold ${n(c.fileTokens)} tokens of text); ` +
+		`window ${n(b.window)} ("${b.windowSet}") = ` +
 		`files ${n(b.context)} + question ${n(b.question)}${b.history ? ` + history ${n(b.history)}` : ''} + template ${n(b.template)} + answer ${n(b.answer)} + free ${n(b.free)}` +
 		(c.skipped ? `; ${c.skipped} skipped` : '')
 	);
@@ -122,9 +125,11 @@ export function contextLine(manifest: ManifestOutline): string {
  */
 export function leftOutNote(manifest: WorkspaceManifest): string | undefined {
 	const c = manifestCounts(manifest);
-	if (c.omitted === 0 && c.truncated === 0 && c.skipped === 0) return undefined;
+	if (c.omitted === 0 && c.truncated === 0 && c.skipped === 0 && !manifest.stopped) {
+		return undefined;
+	}
 	const b = manifest.budget;
-	const parts: string[] = [];
+	const parts: string[] = manifest.stopped ? [manifest.stopped] : [];
 	const files = c.included + c.truncated + c.omitted;
 	if (c.omitted > 0 || c.truncated > 0) {
 		const left = manifest.files

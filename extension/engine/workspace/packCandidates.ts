@@ -7,13 +7,15 @@ import {
 	relevanceScores,
 	type EditorFocus,
 } from './relevance';
-import type { FileRecord, ScanResult } from './scan';
+import { firstLine, type FileRecord, type ScanResult } from './scan';
 import { lineCount, type TokenCounter } from './tokenCount';
 
 /** Fewer text tokens than this are not worth a cut file: the file is left out instead. */
 export const MIN_CUT_TOKENS = 32;
 /** The blank line between two files. */
 export const SEPARATOR_TOKENS = 1;
+/** The line break renderFile adds after text that does not end with one (a line cut in part). */
+export const NEWLINE_TOKENS = 1;
 
 /** What ranking needs of a pack request. */
 export interface CandidateOptions {
@@ -40,12 +42,9 @@ export interface Candidate {
 	readonly lines: number;
 	/** Lines of the whole file. */
 	readonly fileLines: number;
+	/** Tokens of the first line: a cut that cannot show that much (or MIN_CUT_TOKENS) is not made. */
+	readonly firstLineTokens: number;
 }
-
-export type Allocation =
-	| { readonly status: 'included' }
-	| { readonly status: 'truncated'; readonly textTokens: number; readonly room: number }
-	| { readonly status: 'omitted'; readonly room: number };
 
 /** Candidates in packing order, each file once, at its highest priority. */
 export function rankCandidates(options: CandidateOptions): Candidate[] {
@@ -83,6 +82,7 @@ export function rankCandidates(options: CandidateOptions): Candidate[] {
 			headerTokens: record.headerTokens,
 			lines: record.lines,
 			fileLines: record.lines,
+			firstLineTokens: record.firstLineTokens,
 		};
 	});
 	const selection = focus?.selection;
@@ -107,41 +107,22 @@ export function rankCandidates(options: CandidateOptions): Candidate[] {
 			),
 			lines: lineCount(selection.text),
 			fileLines: of,
+			firstLineTokens: counter.count(firstLine(selection.text)),
 		});
 	}
 	return candidates.sort(comparePackingOrder);
 }
 
-/** Whole files while they fit; the first that does not is cut to fill the room, if worth it. */
-export function allocate(
-	candidates: readonly Candidate[],
-	room: number,
-	counter: TokenCounter,
-): Map<string, Allocation> {
-	const allocations = new Map<string, Allocation>();
-	let left = room;
-	for (const c of candidates) {
-		const whole = c.headerTokens + c.tokens + SEPARATOR_TOKENS;
-		if (whole <= left) {
-			allocations.set(c.key, { status: 'included' });
-			left -= whole;
-			continue;
-		}
-		const overhead = cutOverhead(c, counter);
-		const textTokens = left - overhead;
-		if (textTokens >= Math.min(MIN_CUT_TOKENS, c.tokens) && c.tokens > 0) {
-			allocations.set(c.key, { status: 'truncated', textTokens, room: left });
-			left -= textTokens + overhead;
-		} else {
-			allocations.set(c.key, { status: 'omitted', room: left });
-		}
-	}
-	return allocations;
+/** Whether a cut with `textRoom` tokens of text is worth making: its first line, or MIN_CUT_TOKENS. */
+export function worthCutting(c: Candidate, textRoom: number, textTokens: number): boolean {
+	return textTokens > 0 && textRoom >= Math.min(MIN_CUT_TOKENS, c.firstLineTokens, textTokens);
 }
 
 /** Header with a line range, the cut marker and the separator, with the widest line numbers. */
-function cutOverhead(c: Candidate, counter: TokenCounter): number {
-	const span = { from: c.fileLines, to: c.fileLines, of: c.fileLines };
+export function cutOverhead(c: Candidate, counter: TokenCounter): number {
+	const n = c.fileLines;
+	const span = { from: n, to: n, of: n };
+	// The longest marker: the rest of a line cut in part and the lines after it.
 	return (
 		counter.count(
 			fileHeader({
@@ -151,7 +132,8 @@ function cutOverhead(c: Candidate, counter: TokenCounter): number {
 				lines: span,
 			}),
 		) +
-		counter.count(cutMarker(span)) +
+		counter.count(cutMarker({ from: n, to: n + 1, of: n, partial: true })) +
+		NEWLINE_TOKENS +
 		SEPARATOR_TOKENS
 	);
 }

@@ -18,10 +18,11 @@ import {
 import type { ContextBudget } from './budget';
 import { fitFollowUp, unchangedFiles, type ConversationContext } from './followUp';
 import {
-	allocate,
+	cutOverhead,
+	NEWLINE_TOKENS,
 	rankCandidates,
 	SEPARATOR_TOKENS,
-	type Allocation,
+	worthCutting,
 	type Candidate,
 } from './packCandidates';
 import {
@@ -91,7 +92,7 @@ function fmt(value: number): string {
  * Packs files into the window of the factor set the plan selects, minus the answer budget and
  * the template: in priority order (selection, active editor, open editors, files the question
  * names, then by relevance, then the rest), trimming the lowest priority first — whole files,
- * then one tail cut with a visible marker. The result never plans more than the window: the
+ * then tail cuts with a visible marker (see place). The result never plans more than the window: the
  * finished prompt is measured with the chat template and packed again, tighter, if boundary
  * effects of the tokenizer made it longer than the file counts said.
  */
@@ -146,11 +147,7 @@ export async function packContext(options: PackOptions): Promise<PackedContext> 
 	if (followUp) {
 		const empty = measure([], followUp.history);
 		return finish(options, {
-			files: followUp.files,
-			entries: followUp.entries,
-			history: followUp.history,
-			messages: followUp.messages,
-			prompt: followUp.prompt,
+			...followUp,
 			window,
 			budgetParts: {
 				empty,
@@ -171,8 +168,7 @@ export async function packContext(options: PackOptions): Promise<PackedContext> 
 	let room = window.window - answerTokens - emptyPrompt;
 	for (let attempt = 0; ; attempt++) {
 		throwIfCancelled(token);
-		const allocations = allocate(candidates, room, counter);
-		const rendered = await render(candidates, allocations, room, counter, textOf);
+		const rendered = await place(candidates, room, counter, textOf);
 		const messages = compose(rendered.files, history);
 		const prompt = model.renderChat(messages);
 		const over = prompt.ids.length + answerTokens - window.window;
@@ -256,9 +252,9 @@ function finish(
 		free: window.window - plan.plannedLength,
 		prompt: prompt.ids.length,
 	};
-	const shown = new Set(entries.map((e) => e.path));
+	const listed = new Set(entries.map((e) => e.path));
 	const skipped: ManifestFile[] = [...options.scan.skipped]
-		.filter((s) => !shown.has(s.path))
+		.filter((s) => !listed.has(s.path))
 		.sort((a, b) => comparePaths(a.path, b.path))
 		.map((s) => ({
 			path: s.path,
@@ -268,7 +264,11 @@ function finish(
 			...(s.bytes !== undefined ? { bytes: s.bytes } : {}),
 			skipReason: s.reason,
 		}));
-	const manifest = { files: [...entries, ...skipped], budget };
+	const manifest: WorkspaceManifest = {
+		files: [...entries, ...skipped],
+		budget,
+		...(options.scan.stopped ? { stopped: options.scan.stopped.message } : {}),
+	};
 	return {
 		files: packed.files,
 		manifest,
@@ -284,9 +284,14 @@ interface Rendered {
 	readonly entries: ManifestFile[];
 }
 
-async function render(
+/**
+ * Places the candidates in packing order: whole files while they fit; a file that does not is
+ * cut to the room left (inside a line longer than that room, with the marker saying so), and
+ * what the cut does not use goes on to the next files. A file is left out only when the room
+ * left cannot hold its header, marker and first line.
+ */
+async function place(
 	candidates: readonly Candidate[],
-	allocations: ReadonlyMap<string, Allocation>,
 	room: number,
 	counter: TokenCounter,
 	textOf: (path: string) => Promise<string | undefined>,
@@ -305,16 +310,23 @@ async function render(
 		c.priority === 'relevant'
 			? `${PRIORITY_REASON.relevant} (score ${c.score})`
 			: PRIORITY_REASON[c.priority];
+	const omit = (c: Candidate, left: number): void => {
+		hidden.push({
+			...base(c),
+			status: 'omitted',
+			reason: `no room: ${why(c)}, needs ${fmt(c.headerTokens + c.tokens + SEPARATOR_TOKENS)} tokens, ${fmt(left)} of the ${fmt(room)}-token context left`,
+			tokens: 0,
+		});
+	};
+	let left = room;
 	for (const c of candidates) {
-		const allocation = allocations.get(c.key);
-		if (!allocation || allocation.status === 'omitted') {
-			const left = allocation?.status === 'omitted' ? allocation.room : 0;
-			hidden.push({
-				...base(c),
-				status: 'omitted',
-				reason: `no room: ${why(c)}, needs ${fmt(c.headerTokens + c.tokens + SEPARATOR_TOKENS)} tokens, ${fmt(left)} of the ${fmt(room)}-token context left`,
-				tokens: 0,
-			});
+		const whole = (textTokens: number, text?: string): number =>
+			c.headerTokens +
+			textTokens +
+			(text === undefined || text === '' || text.endsWith('\n') ? 0 : NEWLINE_TOKENS) +
+			SEPARATOR_TOKENS;
+		if (whole(c.tokens) > left && !worthCutting(c, left - cutOverhead(c, counter), c.tokens)) {
+			omit(c, left);
 			continue;
 		}
 		const text = c.selection ? c.selection.text : await textOf(c.path);
@@ -327,13 +339,9 @@ async function render(
 			});
 			continue;
 		}
-		let textTokens = c.tokens;
-		let limit = allocation.status === 'truncated' ? allocation.textTokens : c.tokens;
-		if (c.record && counter.hashOf(text) !== c.record.hash) {
-			textTokens = counter.countFile(text).tokens; // changed since the scan
-			limit = Math.min(limit, c.tokens);
-		}
-		if (textTokens <= limit) {
+		const changed = c.record !== undefined && counter.hashOf(text) !== c.record.hash;
+		const textTokens = changed ? counter.countFile(text).tokens : c.tokens;
+		if (whole(textTokens, text) <= left) {
 			const textLines = lineCount(text);
 			const lines = c.selection
 				? { from: c.selection.fromLine, to: c.selection.toLine, of: c.fileLines }
@@ -344,17 +352,19 @@ async function render(
 				text,
 				...(c.selection ? { selection: true, lines } : {}),
 			};
+			const tokens =
+				whole(textTokens, text) - c.headerTokens + counter.count(fileHeader(file));
 			shown.push({
 				c,
 				file,
-				entry: {
-					...base(c),
-					status: 'included',
-					reason: why(c),
-					tokens: counter.count(fileHeader(file)) + textTokens + SEPARATOR_TOKENS,
-					lines,
-				},
+				entry: { ...base(c), status: 'included', reason: why(c), tokens, lines },
 			});
+			left -= tokens;
+			continue;
+		}
+		const limit = left - cutOverhead(c, counter);
+		if (!worthCutting(c, limit, textTokens)) {
+			omit(c, left); // it grew since it was counted
 			continue;
 		}
 		const head = headWithin(text, limit, (t) => counter.count(t), textTokens);
@@ -362,8 +372,14 @@ async function render(
 		const first = c.selection ? c.selection.fromLine : 1;
 		const last = c.selection ? c.selection.toLine : Math.max(lineCount(text), 1);
 		const of = c.selection ? c.fileLines : last;
-		const lines = { from: first, to: Math.max(first, first + head.lines - 1), of };
-		const cut = { from: first + head.lines, to: last, of };
+		const through = first + head.lines - (head.partial ? 0 : 1);
+		const lines = { from: first, to: Math.max(first, through), of };
+		const cut = {
+			from: first + head.lines,
+			to: last,
+			of,
+			...(head.partial ? { partial: true } : {}),
+		};
 		const file: PromptFile = {
 			path: c.path,
 			language: c.language,
@@ -372,21 +388,24 @@ async function render(
 			cut,
 			...(c.selection ? { selection: true } : {}),
 		};
+		const tokens =
+			counter.count(fileHeader(file)) +
+			head.tokens +
+			(head.partial ? NEWLINE_TOKENS : 0) +
+			counter.count(cutMarker(cut)) +
+			SEPARATOR_TOKENS;
 		shown.push({
 			c,
 			file,
 			entry: {
 				...base(c),
 				status: 'truncated',
-				reason: `${why(c)}, cut to lines ${lines.from}–${lines.to} of ${lines.of} (${fmt(head.tokens)} of ${fmt(textTokens)} tokens): no room for the rest`,
-				tokens:
-					counter.count(fileHeader(file)) +
-					head.tokens +
-					counter.count(cutMarker(cut)) +
-					SEPARATOR_TOKENS,
+				reason: `${why(c)}, cut to lines ${lines.from}–${lines.to} of ${lines.of}${head.partial ? ` (line ${lines.to} in part)` : ''} (${fmt(head.tokens)} of ${fmt(textTokens)} tokens): no room for the rest`,
+				tokens,
 				lines,
 			},
 		});
+		left = Math.max(0, left - tokens);
 	}
 	shown.sort((a, b) => compareRenderOrder(a.c, b.c));
 	return {

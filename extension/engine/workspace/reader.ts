@@ -1,4 +1,5 @@
 import type { CancellationToken } from '../cancellation';
+import type { WalkLimits } from './walkLimits';
 
 /** Why a file that is part of the workspace was not read as text. */
 export type SkipReason =
@@ -10,7 +11,15 @@ export type SkipReason =
 	| 'duplicate'
 	| 'unreadable'
 	| 'vanished'
-	| 'not-a-file';
+	| 'not-a-file'
+	/** A symbolic link whose real path is outside the workspace (followed only when allowed). */
+	| 'outside-workspace'
+	/** /proc, /sys, /dev and the like: kernel state, not files (a read may never end). */
+	| 'special-filesystem'
+	/** A read or listing that did not answer in time (a hung network drive, a device). */
+	| 'timeout'
+	/** A name that cannot be shown as text (not UTF-8). */
+	| 'file-name';
 
 /** The encodings the readers decode; anything else is skipped with reason `encoding`. */
 export type TextEncodingName = 'utf-8' | 'utf-8-bom' | 'utf-16le' | 'utf-16be';
@@ -63,6 +72,8 @@ export interface WorkspaceReader {
 	entries(token?: CancellationToken): AsyncIterable<WorkspaceEntry>;
 	/** One file by its relative path, with the same checks (size cap, binary, encoding). */
 	read(path: string): Promise<WorkspaceEntry>;
+	/** Limits the user set for walks of this workspace; the scan applies them (defaults otherwise). */
+	readonly limits?: Partial<WalkLimits>;
 }
 
 export function emptyReadStats(): WorkspaceReadStats {

@@ -1,4 +1,4 @@
-import { fileHeader, type PromptFile } from '../prompts/filePrompts';
+import { fileHeader, promptPath, type PromptFile } from '../prompts/filePrompts';
 import type { FileRecord } from './scan';
 import { headWithin, lineCount, type TokenCounter } from './tokenCount';
 
@@ -69,9 +69,8 @@ export function sliceFile(slice: Slice, text: string): PromptFile {
 }
 
 function describeSlice(slice: Slice): string {
-	return slice.lines
-		? `${slice.record.path}:${slice.lines.from}-${slice.lines.to}`
-		: slice.record.path;
+	const path = promptPath(slice.record.path);
+	return slice.lines ? `${path}:${slice.lines.from}-${slice.lines.to}` : path;
 }
 
 export function partLabel(slices: readonly Slice[]): string {

@@ -98,15 +98,18 @@ export function lineCount(text: string): number {
 export interface TextHead {
 	readonly text: string;
 	readonly tokens: number;
-	/** Whole lines kept; when the first line alone is too long, 0 and a cut inside it. */
+	/** Whole lines kept. */
 	readonly lines: number;
+	/** The head goes on into line `lines + 1`, which is longer than `maxTokens` and was cut. */
+	readonly partial: boolean;
 }
 
 /**
- * The longest head of `text` that ends at a line break and has at most `maxTokens` tokens;
- * when even the first line is longer, the longest head of that line. Searches between bounds
- * estimated from the text's characters per token, so a cut of a large file costs a handful of
- * tokenizer calls, not one per line.
+ * The longest head of `text` that ends at a line break and has at most `maxTokens` tokens; then,
+ * when the next line alone is longer than `maxTokens` (minified code, a data line) and so could
+ * never be shown whole, as much of that line as still fits. Searches between bounds estimated
+ * from the text's characters per token, so a cut of a large file costs a handful of tokenizer
+ * calls, not one per line.
  */
 export function headWithin(
 	text: string,
@@ -115,8 +118,8 @@ export function headWithin(
 	knownTokens?: number,
 ): TextHead {
 	const total = knownTokens ?? count(text);
-	if (total <= maxTokens) return { text, tokens: total, lines: lineCount(text) };
-	if (maxTokens <= 0) return { text: '', tokens: 0, lines: 0 };
+	if (total <= maxTokens) return { text, tokens: total, lines: lineCount(text), partial: false };
+	if (maxTokens <= 0) return { text: '', tokens: 0, lines: 0, partial: false };
 	const ends: number[] = []; // ends[k] = length of the head with k + 1 lines
 	for (let at = text.indexOf('\n'); at >= 0; at = text.indexOf('\n', at + 1)) ends.push(at + 1);
 	if (ends.length === 0 || ends[ends.length - 1] !== text.length) ends.push(text.length);
@@ -155,11 +158,13 @@ export function headWithin(
 			loTokens = tokens;
 		} else hi = mid;
 	}
-	if (lo > 0) return { text: text.slice(0, ends[lo - 1]), tokens: loTokens, lines: lo };
-	// The first line alone is too long (minified code): cut inside it, by characters.
-	let a = 0;
-	let b = ends[0];
-	let aTokens = 0;
+	const start = lo > 0 ? ends[lo - 1] : 0;
+	const whole = { text: text.slice(0, start), tokens: loTokens, lines: lo, partial: false };
+	// The first line that did not fit: cut inside it only if it could never fit whole.
+	if (lo > 0 && count(text.slice(start, ends[lo])) <= maxTokens) return whole;
+	let a = start;
+	let b = ends[lo];
+	let aTokens = loTokens;
 	while (b - a > 1) {
 		const mid = (a + b) >> 1;
 		const tokens = count(text.slice(0, mid));
@@ -170,11 +175,12 @@ export function headWithin(
 	}
 	// Never split a surrogate pair.
 	const code = text.charCodeAt(a - 1);
-	if (a > 0 && code >= 0xd800 && code <= 0xdbff) {
+	if (a > start && code >= 0xd800 && code <= 0xdbff) {
 		a--;
 		aTokens = count(text.slice(0, a));
 	}
-	return { text: text.slice(0, a), tokens: aTokens, lines: 0 };
+	if (a === start) return whole;
+	return { text: text.slice(0, a), tokens: aTokens, lines: lo, partial: true };
 }
 
 /** Number of entries of the ascending `ends` that are ≤ value. */

@@ -4,11 +4,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { CancellationError, CancellationTokenSource } from '../../../extension/engine/cancellation';
 import type { WorkspaceEntry } from '../../../extension/engine/workspace/reader';
-import {
-	FileListReader,
-	NODE_FILE_SYSTEM,
-	NodeWorkspaceReader,
-} from '../../../extension/runtime/nodeWorkspaceReader';
+import { FileListReader } from '../../../extension/runtime/fileListReader';
+import { NodeWorkspaceReader } from '../../../extension/runtime/nodeWorkspaceReader';
+import { NODE_FILE_SYSTEM } from '../../../extension/runtime/readerFileSystem';
 
 const CAP = 1024;
 
@@ -100,7 +98,6 @@ describe('NodeWorkspaceReader', () => {
 			'a.ts',
 			'bom.txt',
 			'keep.log',
-			'outside/z.md',
 			'sub/.gitignore',
 			'sub/deep/.gitignore',
 			'sub/deep/y.tmp',
@@ -127,6 +124,7 @@ describe('NodeWorkspaceReader', () => {
 			'latin1.txt': 'encoding',
 			'link-to-a.ts': 'duplicate',
 			loop: 'symlink-loop',
+			outside: 'outside-workspace',
 			self: 'symlink-loop',
 			'sub/up': 'symlink-loop',
 		});
@@ -200,10 +198,10 @@ describe('NodeWorkspaceReader', () => {
 			maxFileBytes: CAP,
 			fs: {
 				...NODE_FILE_SYSTEM,
-				readFile: (file) =>
+				readFile: (file, maxBytes) =>
 					file.endsWith('a.ts')
 						? Promise.resolve().then(denied)
-						: NODE_FILE_SYSTEM.readFile(file),
+						: NODE_FILE_SYSTEM.readFile(file, maxBytes),
 				readdir: (dir, options) =>
 					dir.endsWith(`${path.sep}deep`)
 						? Promise.resolve().then(denied)

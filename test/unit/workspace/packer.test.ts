@@ -78,8 +78,11 @@ function checkInvariants(packed: PackedContext, files: Record<string, string>, c
 			const shown = packed.files.find((p) => p.path === f.path);
 			assert.ok(shown?.cut, `${f.path} has a cut marker`);
 			assert.ok(text.startsWith(shown.text), 'a cut keeps the head');
-			assert.ok(shown.text === '' || shown.text.endsWith('\n') || shown.cut.from === 1);
-			assert.match(content, new RegExp(`\\[… lines ${shown.cut.from}–`));
+			assert.equal(shown.text !== '' && !shown.text.endsWith('\n'), !!shown.cut.partial);
+			assert.match(
+				content,
+				new RegExp(`\\[… (the rest of line|lines) ${shown.cut.from}[ –]`),
+			);
 		} else {
 			assert.equal(f.tokens, 0);
 		}

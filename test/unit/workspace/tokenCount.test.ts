@@ -52,7 +52,7 @@ describe('token counts', () => {
 		}
 	});
 
-	it('cuts text at a line break to fit, or inside an over-long first line', () => {
+	it('cuts text at a line break to fit, or inside a line longer than the room', () => {
 		const tokenizer = new FakeTokenizer();
 		const count = (t: string): number => tokenizer.encode(t).length;
 		const text = Array.from({ length: 300 }, (_, k) => `line ${k} a b c;`).join('\n') + '\n';
@@ -69,8 +69,15 @@ describe('token counts', () => {
 		}
 		const long = `${'word '.repeat(500)}\nsecond\n`;
 		const cut = headWithin(long, 50, count);
-		assert.equal(cut.lines, 0);
+		assert.deepEqual([cut.lines, cut.partial], [0, true]);
 		assert.ok(cut.tokens <= 50 && cut.tokens >= 48);
+		// A later line longer than the room is cut inside too; a shorter one waits for the next cut.
+		const later = headWithin(`short\n${'word '.repeat(500)}\nend\n`, 50, count);
+		assert.deepEqual([later.lines, later.partial], [1, true]);
+		assert.ok(later.tokens <= 50 && later.tokens >= 48);
+		const words = 'word '.repeat(20);
+		const stops = headWithin(`short\n${words}\n${words}\n`, 50, count);
+		assert.deepEqual([stops.lines, stops.partial, stops.text], [2, false, `short\n${words}\n`]);
 		assert.deepEqual(
 			[lineCount(''), lineCount('a'), lineCount('a\n'), lineCount('a\nb')],
 			[0, 1, 1, 2],

@@ -1,0 +1,116 @@
+import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { COMMANDS } from '../../../extension/cli/commands';
+import { EXIT_INTERRUPTED, interruptHandler } from '../../../extension/cli/jobRunner';
+import { runCli } from '../../../extension/cli/runCli';
+
+const ROOT = path.resolve(__dirname, '../../..');
+const CLI = path.join(ROOT, 'dist', 'cli.js');
+const MODEL = path.join(ROOT, 'models', 'longrope-tiny');
+
+async function cli(argv: string[], stdin?: string) {
+	const out: string[] = [];
+	const err: string[] = [];
+	const code = await runCli(
+		argv,
+		{
+			stdout: (t) => out.push(t),
+			stderr: (t) => err.push(t),
+			...(stdin !== undefined ? { readStdin: async () => stdin } : {}),
+		},
+		COMMANDS,
+	);
+	return { code, stdout: out.join(''), stderr: err.join('') };
+}
+
+describe('ask: where the question and the files come from', function () {
+	this.timeout(60000);
+	let root: string;
+
+	beforeEach(() => {
+		root = mkdtempSync(path.join(tmpdir(), 'longrope-ask-'));
+		writeFileSync(path.join(root, 'a.ts'), 'export const a = 1;\n');
+	});
+
+	afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+	it('refuses --files naming a file that does not exist (exit 2, with its name)', async () => {
+		const missing = path.join(root, 'nope.ts');
+		const run = await cli([
+			'ask',
+			'What is a?',
+			'--files',
+			`${path.join(root, 'a.ts')},${missing}`,
+		]);
+		assert.equal(run.code, 2);
+		assert.match(
+			run.stderr,
+			new RegExp(`--files: ${missing.replace(/[.\\]/g, '\\$&')} does not exist`),
+		);
+		const folder = await cli(['ask', 'What is a?', '--files', root]);
+		assert.equal(folder.code, 2);
+		assert.match(folder.stderr, /is a folder \(use --workspace DIR\)/);
+	});
+
+	it('reads the question from stdin ("-") or from --question-file', async () => {
+		const args = ['--workspace', root, '--model', MODEL, '--max-new-tokens', '1', '--json'];
+		const piped = await cli(['ask', '-', ...args], 'What is a?\n');
+		assert.equal(piped.code, 0, piped.stderr);
+		assert.equal((JSON.parse(piped.stdout) as { question: string }).question, 'What is a?\n');
+		const file = path.join(root, 'question.txt');
+		writeFileSync(file, 'What is exported?');
+		const named = await cli(['ask', '--question-file', file, ...args]);
+		assert.equal(named.code, 0, named.stderr);
+		assert.equal(
+			(JSON.parse(named.stdout) as { question: string }).question,
+			'What is exported?',
+		);
+		const both = await cli(['ask', 'q', '--question-file', file, ...args]);
+		assert.equal(both.code, 2);
+		assert.match(both.stderr, /as an argument or with --question-file, not both/);
+	});
+
+	it('refuses a question longer than the model window before loading the model', async () => {
+		const run = await cli(['ask', 'a'.repeat(40000), '--workspace', root, '--model', MODEL]);
+		assert.equal(run.code, 1);
+		assert.match(
+			run.stderr,
+			/the question is [\d,]+ tokens and the answer budget 64: more than the model's longest window \(4,096 tokens\)/,
+		);
+		assert.doesNotMatch(run.stderr, /^read /m, 'stopped before reading the workspace');
+	});
+
+	it('the bundle: a 40 KB question on the command line is an error message, not a crash', function () {
+		if (!existsSync(CLI)) assert.fail(`${CLI} is missing: run "npm run build" first`);
+		const run = spawnSync(process.execPath, [CLI, 'ask', 'a'.repeat(40000)], {
+			cwd: root,
+			encoding: 'utf8',
+		});
+		assert.equal(run.signal, null, `killed by ${run.signal}`);
+		assert.equal(run.status, 1, run.stderr);
+		assert.match(run.stderr, /more than the model's longest window/);
+	});
+});
+
+describe('Ctrl-C during a job', () => {
+	it('cancels the first time and quits at once the second', () => {
+		const said: string[] = [];
+		let cancels = 0;
+		const exits: number[] = [];
+		const onSigint = interruptHandler(
+			() => cancels++,
+			{ stdout: () => undefined, stderr: (t) => said.push(t) },
+			(code) => exits.push(code),
+		);
+		onSigint();
+		assert.deepEqual([cancels, exits], [1, []]);
+		assert.equal(said.join(''), '\ncancelling… (press Ctrl-C again to quit at once)\n');
+		onSigint();
+		assert.deepEqual([cancels, exits], [1, [EXIT_INTERRUPTED]]);
+		assert.equal(EXIT_INTERRUPTED, 130);
+		assert.match(said.join(''), /quit\.\n$/);
+	});
+});
