@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { emptyAnswerNote, STOPPED_BEFORE_TEXT } from '../app/emptyAnswer';
 import type { EngineJob, EngineLoad, ModelInfo } from '../app/engineMessages';
 import type { JobEvent } from '../app/events';
 import type { AnswerSettings } from '../app/jobContext';
@@ -368,7 +369,12 @@ export class Assistant implements vscode.Disposable {
 					};
 					const result = await this.engine.run(job, onEvent, cancel.token);
 					text = result.text;
-					note = result.note;
+					// An empty answer says why, before what the job itself noted.
+					const empty = emptyAnswerNote(text, result.speed, {
+						tokens: job.request.answerTokens,
+						setting: 'longrope.answerTokens',
+					});
+					note = [empty, result.note].filter(Boolean).join(' ') || undefined;
 					sources = result.sources;
 					this.setDiagnostics({ speed: result.speed, kv: result.kv });
 					this.setStatus({
@@ -387,7 +393,9 @@ export class Assistant implements vscode.Disposable {
 			const stopped = err instanceof JobError && err.cancelled;
 			outcome = stopped ? 'stopped' : 'error';
 			const message = (err as Error).message;
-			if (!stopped) {
+			if (stopped && !text.trim()) {
+				note = [STOPPED_BEFORE_TEXT, note].filter(Boolean).join(' ');
+			} else if (!stopped) {
 				note = message;
 				this.output.appendLine(`${job.kind} failed: ${message}`);
 				if (source === 'command')
