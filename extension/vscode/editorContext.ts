@@ -58,9 +58,11 @@ export function workspaceSource(
 	folder: vscode.WorkspaceFolder,
 	scope: WorkspaceScope = { kind: 'all' },
 ): WorkspaceSource {
-	const exclude = vscode.workspace
-		.getConfiguration('files', folder.uri)
-		.get<Record<string, boolean>>('exclude', {});
+	// A copy: VS Code hands out settings as read-only proxies, which the channel to the engine
+	// (structured clone) refuses with "#<Object> could not be cloned".
+	const exclude = JSON.parse(
+		JSON.stringify(vscode.workspace.getConfiguration('files', folder.uri).get('exclude', {})),
+	) as Record<string, boolean>;
 	const overlays: Record<string, string> = {};
 	for (const doc of vscode.workspace.textDocuments) {
 		if (!doc.isDirty) continue;

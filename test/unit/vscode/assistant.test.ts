@@ -25,7 +25,10 @@ describe('a question from the palette, through the engine, into the views (stand
 			path.join(root, 'src', 'math.ts'),
 			'export const add = (a: number, b: number) => a + b;\n',
 		);
+		writeFileSync(path.join(root, 'build.log'), 'compiled add\n');
 		fake.workspaceFolders = [{ uri: fake.module.Uri.file(root), name: 'calc', index: 0 }];
+		// files.exclude, an object setting: it reaches the engine (as a copy) and leaves out the log.
+		fake.settings.exclude = { '**/*.log': true };
 		fake.settings.modelPath = MODEL;
 		fake.settings.answerTokens = answerTokens;
 		const context = fake.context(ROOT);
