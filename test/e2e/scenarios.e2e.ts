@@ -154,16 +154,15 @@ async function newChat(chat: Frame): Promise<void> {
 	await chat.waitForSelector('#empty', { state: 'attached', timeout: 10_000 });
 }
 
+/** Whether the chat shows its demonstration notice: rendered, not just its hidden flag. */
 async function demoNoticeShown(chat: Frame): Promise<boolean> {
-	return chat.evaluate(() => !(document.getElementById('demo-notice') as HTMLElement).hidden);
+	return chat.locator('#demo-notice').isVisible();
 }
 
 async function waitForDemoNotice(chat: Frame, shown: boolean): Promise<void> {
-	await chat.waitForFunction(
-		(want) => !(document.getElementById('demo-notice') as HTMLElement).hidden === want,
-		shown,
-		{ timeout: 30_000 },
-	);
+	await chat
+		.locator('#demo-notice')
+		.waitFor({ state: shown ? 'visible' : 'hidden', timeout: 30_000 });
 }
 
 /** The last assistant turn's note and whether the chat marks it as an empty answer. */
