@@ -148,6 +148,13 @@ async function ask(chat: Frame, question: string): Promise<void> {
 	);
 }
 
+/** The fixture workspace's temporary folder goes, unless LONGROPE_E2E_KEEP=1 keeps it. */
+function removeWorkspace(workspace: string): void {
+	if (process.env.LONGROPE_E2E_KEEP !== '1') {
+		rmSync(path.dirname(workspace), { recursive: true, force: true });
+	}
+}
+
 /** Starts a new chat, so that the next question's prompt is the CLI's (no earlier turns). */
 async function newChat(chat: Frame): Promise<void> {
 	await chat.click('#new-chat');
@@ -288,6 +295,7 @@ describe('LongRoPE Assistant in a real VS Code (code-server + Chromium)', functi
 			await screenshot(page, 'failure').catch(() => undefined);
 		await browser?.close();
 		await server?.stop();
+		if (workspace) removeWorkspace(workspace);
 	});
 
 	afterEach(async function () {
@@ -653,6 +661,7 @@ describe('the packaged .vsix in a real VS Code', function () {
 		} finally {
 			await browser.close();
 			await server.stop();
+			removeWorkspace(workspace);
 		}
 	});
 });
