@@ -8,6 +8,7 @@ import type {
 } from '../extension/protocol';
 import { formatEta, formatTokens, h, icon, iconButton } from './dom';
 import { demoNotice } from './notices';
+import { isEmptyAnswer, NO_ANSWER, turnNote } from './turnNote';
 import type { Renderer } from './markdown';
 
 type Post = (message: WebviewToHost) => void;
@@ -217,7 +218,9 @@ export class ChatView {
 				this.setBusy(false);
 				this.announcer.textContent =
 					message.outcome === 'done'
-						? 'Answer complete.'
+						? message.text.trim()
+							? 'Answer complete.'
+							: NO_ANSWER
 						: message.outcome === 'stopped'
 							? 'Stopped.'
 							: 'The request failed.';
@@ -312,17 +315,9 @@ export class ChatView {
 		if (turn.sources && turn.sources.length > 0) view.element.append(sourceList(turn.sources));
 		view.element.classList.toggle('stopped', turn.outcome === 'stopped');
 		view.element.classList.toggle('failed', turn.outcome === 'error');
-		const note =
-			turn.outcome === 'stopped' ? `Stopped.${turn.note ? ` ${turn.note}` : ''}` : turn.note;
-		if (note)
-			view.element.append(
-				h(
-					'p',
-					{ class: 'note' },
-					icon(turn.outcome === 'error' ? 'error' : 'info'),
-					` ${note}`,
-				),
-			);
+		view.element.classList.toggle('empty', isEmptyAnswer(turn));
+		const note = turnNote(turn);
+		if (note) view.element.append(note);
 	}
 
 	private scheduleRender(view: TurnView): void {

@@ -1,8 +1,8 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { emptyAnswerNote, STOPPED_BEFORE_TEXT } from '../app/emptyAnswer';
 import type { EngineJob, EngineLoad, ModelInfo } from '../app/engineMessages';
 import type { JobEvent } from '../app/events';
-import type { AnswerSettings } from '../app/jobContext';
 import type { SummaryScope } from '../engine/prompts/filePrompts';
 import type { ChatTurn, Diagnostics, EngineStatus, HostToWebview, ProgressInfo } from '../protocol';
 import {
@@ -16,7 +16,7 @@ import { editorFocus, summaryTarget, workspaceFolder, workspaceSource } from './
 import { EngineClient, JobError } from './engine/engineClient';
 import { progressText } from './progressText';
 import { remoteApiKey, requireRemoteApproval } from './remoteAccess';
-import { readSettings, type Settings } from './settings';
+import { answerSettings, readSettings, type Settings } from './settings';
 
 export interface ViewSink {
 	readonly kind: 'chat' | 'diagnostics';
@@ -215,7 +215,7 @@ export class Assistant implements vscode.Disposable {
 				request: {
 					question,
 					history: exchangesOf(this.history),
-					...this.answerSettings(settings),
+					...answerSettings(settings),
 					focus: editorFocus(folder.uri, true),
 				},
 				source: workspaceSource(folder, undefined, settings.followExternalLinks),
@@ -239,7 +239,7 @@ export class Assistant implements vscode.Disposable {
 				kind: 'summarize',
 				request: {
 					scope,
-					...this.answerSettings(settings),
+					...answerSettings(settings),
 					focus,
 				},
 				source: workspaceSource(folder, where, settings.followExternalLinks),
@@ -247,22 +247,6 @@ export class Assistant implements vscode.Disposable {
 			label,
 			source,
 		);
-	}
-
-	private answerSettings(settings: Settings): AnswerSettings {
-		return {
-			answerTokens: settings.answerTokens,
-			override: settings.factorSet,
-			sampling: settings.sampling,
-			...(settings.maxContextTokens > 0
-				? {
-						cap: {
-							tokens: settings.maxContextTokens,
-							reason: 'the context cap (longrope.maxContextTokens)',
-						},
-					}
-				: {}),
-		};
 	}
 
 	/**
@@ -377,7 +361,12 @@ export class Assistant implements vscode.Disposable {
 					};
 					const result = await this.engine.run(job, onEvent, cancel.token);
 					text = result.text;
-					note = result.note;
+					// An empty answer says why, before what the job itself noted.
+					const empty = emptyAnswerNote(text, result.speed, {
+						tokens: job.request.answerTokens,
+						setting: 'longrope.answerTokens',
+					});
+					note = [empty, result.note].filter(Boolean).join(' ') || undefined;
 					sources = result.sources;
 					this.setDiagnostics({ speed: result.speed, kv: result.kv });
 					this.setStatus({
@@ -396,7 +385,9 @@ export class Assistant implements vscode.Disposable {
 			const stopped = err instanceof JobError && err.cancelled;
 			outcome = stopped ? 'stopped' : 'error';
 			const message = (err as Error).message;
-			if (!stopped) {
+			if (stopped && !text.trim()) {
+				note = [STOPPED_BEFORE_TEXT, note].filter(Boolean).join(' ');
+			} else if (!stopped) {
 				note = message;
 				this.output.appendLine(`${job.kind} failed: ${message}`);
 				if (source === 'command')

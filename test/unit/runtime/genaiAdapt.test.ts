@@ -414,7 +414,7 @@ describe('ORT-genai graph adaptation', function () {
 		});
 	});
 
-	/** The faithful replicas (test/replicas/make_replicas.py), when this checkout has them. */
+	/** The faithful replicas (test/replicas/make_replicas.py), committed in test/fixtures/replicas. */
 	describe('on the ORT-genai replicas', () => {
 		const REPLICAS = path.resolve(__dirname, '../../fixtures/replicas');
 		const kinds: [string, CacheSource['kind'], number][] = [
@@ -426,7 +426,10 @@ describe('ORT-genai graph adaptation', function () {
 		for (const [kind, cacheKind, rotaryDim] of kinds) {
 			it(`${kind}: same logits as the original across the window, λ as config.json, folder untouched`, async function () {
 				const dir = path.join(REPLICAS, kind);
-				if (!existsSync(dir)) this.skip();
+				assert.ok(
+					existsSync(dir),
+					`the replica ${dir} is missing (test/replicas/make_replicas.py)`,
+				);
 				const before = folderDigest(dir);
 				const folder = await readGenaiFolder(dir);
 				const adapted = await adaptGenaiGraph(folder, cacheRoot);

@@ -14,14 +14,10 @@ const MODEL = process.env.LONGROPE_TEST_MODEL ?? findModelFolder('', undefined, 
 describe('a question from the palette, through the engine, into the views (stand-in vscode)', function () {
 	this.timeout(120000);
 
-	before(function () {
-		if (!MODEL) {
-			console.log('      (no bundled model under models/: these tests need one)');
-			this.skip();
-		}
-	});
+	before(() => assert.ok(MODEL, 'no bundled model under models/: these tests need one'));
 
-	it('streams the answer into the chat, fills the diagnostics, saves the history and the status', async () => {
+	/** The extension on a one-file workspace, with the chat and diagnostics views open. */
+	function start(answerTokens: number) {
 		fake.reset();
 		const root = mkdtempSync(path.join(tmpdir(), 'longrope-assistant-ws-'));
 		mkdirSync(path.join(root, 'src'));
@@ -29,15 +25,23 @@ describe('a question from the palette, through the engine, into the views (stand
 			path.join(root, 'src', 'math.ts'),
 			'export const add = (a: number, b: number) => a + b;\n',
 		);
+		writeFileSync(path.join(root, 'build.log'), 'compiled add\n');
 		fake.workspaceFolders = [{ uri: fake.module.Uri.file(root), name: 'calc', index: 0 }];
+		// files.exclude, an object setting: it reaches the engine (as a copy) and leaves out the log.
+		fake.settings.exclude = { '**/*.log': true };
 		fake.settings.modelPath = MODEL;
-		fake.settings.answerTokens = 16;
+		fake.settings.answerTokens = answerTokens;
 		const context = fake.context(ROOT);
 		const api = activate(context as never) as LongropeApi;
 		const chat = fake.resolveView('longrope.chat');
 		const diagnostics = fake.resolveView('longrope.diagnostics');
 		chat.send({ type: 'ready', protocolVersion: PROTOCOL_VERSION, view: 'chat' });
 		diagnostics.send({ type: 'ready', protocolVersion: PROTOCOL_VERSION, view: 'diagnostics' });
+		return { context, api, chat, diagnostics };
+	}
+
+	it('streams the answer into the chat, fills the diagnostics, saves the history and the status', async () => {
+		const { context, api, chat, diagnostics } = start(16);
 		try {
 			await fake.commands.get('longrope.askWorkspace')?.('What does add do?');
 			const types = (chat.posted as HostToWebview[]).map((m) => m.type);
@@ -75,6 +79,27 @@ describe('a question from the palette, through the engine, into the views (stand
 			assert.ok(api.status().set);
 			assert.match(fake.statusItems[0].text, new RegExp(`${api.status().set}`));
 			assert.deepEqual(fake.errors, []);
+		} finally {
+			for (const d of context.subscriptions) d.dispose();
+		}
+	});
+
+	it('says why an answer is empty: a one-token budget spent on a line break is not a silent "done"', async () => {
+		// The bundled greedy model begins this answer with a line break (the CLI's
+		// `ask "What does add do?" --max-new-tokens 1 --json` answers "\n", max-tokens).
+		const { context, api, chat } = start(1);
+		try {
+			await fake.commands.get('longrope.askWorkspace')?.('What does add do?');
+			const end = (chat.posted as HostToWebview[]).find(
+				(m) => m.type === 'turnEnd',
+			) as Extract<HostToWebview, { type: 'turnEnd' }>;
+			assert.equal(end.outcome, 'done');
+			assert.equal(end.text, '\n');
+			assert.equal(
+				end.note,
+				'The model answered with nothing but blank space (1 token): the answer budget of 1 token (longrope.answerTokens) ran out before any text.',
+			);
+			assert.equal(api.history().at(-1)?.note, end.note, 'the history keeps the note');
 		} finally {
 			for (const d of context.subscriptions) d.dispose();
 		}

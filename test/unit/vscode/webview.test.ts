@@ -333,6 +333,64 @@ describe('webview: chat page (the real bundle in jsdom)', () => {
 		);
 	});
 
+	it('shows an empty answer as such, with the reason the host gave; a stop before any text says so', () => {
+		const page = openPage('chat');
+		init(page);
+		const turn = (requestId: string) =>
+			page.receive({
+				type: 'turnStart',
+				requestId,
+				user: { id: `${requestId}-q`, role: 'user', text: 'q' },
+				assistantId: `${requestId}-a`,
+			});
+		const note = (id: string) =>
+			page.document.querySelector(`[data-turn="${id}"] .note`)?.textContent?.trim();
+		const announced = () => page.document.querySelector('[aria-live]')?.textContent;
+		turn('r1');
+		page.receive({
+			type: 'turnEnd',
+			requestId: 'r1',
+			outcome: 'done',
+			text: '\n',
+			note: 'The model answered with nothing: its stop token came first.',
+		});
+		const empty = page.document.querySelector('[data-turn="r1-a"]') as HTMLElement;
+		assert.ok(empty.classList.contains('empty'));
+		assert.equal(note('r1-a'), 'The model answered with nothing: its stop token came first.');
+		assert.ok(empty.querySelector('.note .codicon-warning'));
+		assert.equal(announced(), 'The model gave no answer.');
+
+		turn('r2');
+		page.receive({ type: 'turnEnd', requestId: 'r2', outcome: 'done', text: 'Yes.' });
+		assert.equal(
+			page.document.querySelector('[data-turn="r2-a"]')?.classList.contains('empty'),
+			false,
+		);
+		assert.equal(note('r2-a'), undefined);
+		assert.equal(announced(), 'Answer complete.');
+
+		turn('r3');
+		page.receive({
+			type: 'turnEnd',
+			requestId: 'r3',
+			outcome: 'stopped',
+			text: '',
+			note: 'The model had not said anything yet.',
+		});
+		assert.equal(note('r3-a'), 'Stopped. The model had not said anything yet.');
+		assert.equal(
+			page.document.querySelector('[data-turn="r3-a"]')?.classList.contains('empty'),
+			false,
+		);
+
+		// A saved empty turn without a note (from an older version) is still not silent.
+		page.receive({
+			type: 'history',
+			history: [{ id: 'old', role: 'assistant', text: '', outcome: 'done' }],
+		});
+		assert.equal(note('old'), 'The model gave no answer.');
+	});
+
 	it('code blocks have a copy button that sends the code to the host', () => {
 		const page = openPage('chat');
 		init(page, {
