@@ -14,15 +14,20 @@ import {
 	type RecoveredSet,
 } from './factorRecovery';
 import { layerName, type GenaiFolder } from './genaiFolder';
+import { narrowOutputs } from './graphOutputs';
 import { GraphShapeError, externalEntry, subgraphs } from './onnxGraph';
 import { OnnxDecodeError, decodeModel, encodeModel, type GraphProto } from './onnxProto';
 import { findAttention, findCacheSource, liftCaches, type CacheSource } from './rotaryCaches';
 
 /** Bumped whenever the rewrite changes, so that graphs adapted by older code are redone. */
-export const ADAPTER_VERSION = 1;
+export const ADAPTER_VERSION = 2;
 const META_FILE = 'adapted.json';
 
-/** An ORT-genai graph whose rotary caches are inputs `cos_cache`/`sin_cache`, fed per request. */
+/**
+ * An ORT-genai graph whose rotary caches are inputs `cos_cache`/`sin_cache`, fed per request,
+ * and whose outputs are narrowed to what the runtime reads (`graphOutputs.ts`): the logits from
+ * position `logits_from` on and the new rows of each present.
+ */
 export interface AdaptedGraph {
 	/** The adapted model.onnx in the cache folder (open it with `openAdaptedSession`). */
 	readonly modelFile: string;
@@ -109,6 +114,7 @@ export async function adaptGenaiGraph(
 	const attention = findAttention(graph);
 	const columns = recovered[0].factors.length;
 	const removedNodes = liftCaches(graph, attention, source, columns);
+	narrowOutputs(graph, attention, folder.names, folder.layers);
 	const adapted = encodeModel(model);
 	const externalFiles = externalLocations(graph);
 	const initializers = new Set((graph.initializer ?? []).map((t) => t.name));

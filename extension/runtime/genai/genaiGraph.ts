@@ -1,6 +1,7 @@
 import type * as Ort from 'onnxruntime-node';
 import type { RotaryTables } from '../../engine/rotaryTables';
 import { layerName, type GenaiFolder } from './genaiFolder';
+import { LOGITS_FROM_INPUT, newRowsName } from './graphOutputs';
 import { COS_CACHE_INPUT, SIN_CACHE_INPUT } from './rotaryCaches';
 
 export interface GenaiKvShape {
@@ -11,10 +12,12 @@ export interface GenaiKvShape {
 
 /**
  * One plan's KV cache in the graph's own layout: per layer a key and a value tensor
- * [1, kv_heads, capacity, head_size] float32, allocated once for the planned length. The same
- * tensors are fed as the past and bound as the present outputs, so GroupQueryAttention writes
- * the new rows in place (ORT-genai's past_present_share_buffer); bench/genaiKvPassing.bench.ts
- * measured this fastest of the three ways to pass the cache.
+ * [1, kv_heads, capacity, head_size] float32, allocated once for the planned length. They are
+ * fed as the past (onnxruntime reads inputs in place) and the adapted graph returns only the
+ * rows a run adds, which `append` writes after the cached ones. Binding them as the present
+ * outputs too (ORT-genai's shared buffer) would let attention write in place, but
+ * onnxruntime-node 1.30 copies every bound output into a fresh buffer after each run: the whole
+ * cache per token (bench/results/realsize.md).
  */
 export class GenaiKvCache {
 	readonly keys: Ort.Tensor[] = [];
@@ -88,11 +91,35 @@ export class GenaiKvCache {
 		this.filled = tokens;
 	}
 
-	commit(tokens: number): void {
+	/**
+	 * Appends a run's new rows, per layer a key and a value [1, kv_heads, tokens, head_size],
+	 * after the cached positions of each head.
+	 */
+	append(keys: readonly Float32Array[], values: readonly Float32Array[], tokens: number): void {
 		if (this.filled + tokens > this.capacity) {
 			throw new Error(
 				`KV cache: ${this.filled} + ${tokens} tokens pass the planned ${this.capacity}`,
 			);
+		}
+		const { kvHeads, headSize } = this.shape;
+		const run = tokens * headSize;
+		const pairs: [readonly Float32Array[], Ort.Tensor[]][] = [
+			[keys, this.keys],
+			[values, this.values],
+		];
+		for (const [rows, cache] of pairs) {
+			rows.forEach((source, l) => {
+				if (source.length !== kvHeads * run) {
+					throw new Error(
+						`KV cache: layer ${l} returned ${source.length} values, not ${kvHeads} heads × ${tokens} rows × ${headSize}`,
+					);
+				}
+				const target = cache[l].data as Float32Array;
+				for (let h = 0; h < kvHeads; h++) {
+					const at = (h * this.capacity + this.filled) * headSize;
+					target.set(source.subarray(h * run, (h + 1) * run), at);
+				}
+			});
 		}
 		this.filled += tokens;
 	}
@@ -101,7 +128,7 @@ export class GenaiKvCache {
 /** The adapted graph's session with its names: runs tokens through a GenaiKvCache. */
 export class GenaiGraph {
 	private readonly pastNames: string[] = [];
-	private readonly presentNames: string[] = [];
+	private readonly rowNames: string[] = [];
 
 	constructor(
 		private readonly ort: typeof Ort,
@@ -111,9 +138,9 @@ export class GenaiGraph {
 		const { names, layers } = folder;
 		for (let l = 0; l < layers; l++) {
 			this.pastNames.push(layerName(names.pastKey, l), layerName(names.pastValue, l));
-			this.presentNames.push(
-				layerName(names.presentKey, l),
-				layerName(names.presentValue, l),
+			this.rowNames.push(
+				newRowsName(layerName(names.presentKey, l)),
+				newRowsName(layerName(names.presentValue, l)),
 			);
 		}
 	}
@@ -129,14 +156,16 @@ export class GenaiGraph {
 
 	/**
 	 * Runs `ids` at positions cache.length …, appends their keys and values to the cache and
-	 * returns the logits [ids.length × vocab]. `tables` start at position 0 and cover at least
-	 * the new total: GroupQueryAttention indexes cos/sin by absolute position and refuses
-	 * caches with fewer rows than the total length.
+	 * returns the logits: of the last position [vocab] for `last`, of every position
+	 * [ids.length × vocab] for `all`. `tables` start at position 0 and cover at least the new
+	 * total: GroupQueryAttention indexes cos/sin by absolute position and refuses caches with
+	 * fewer rows than the total length.
 	 */
 	async forward(
 		ids: readonly number[],
 		cache: GenaiKvCache,
 		tables: RotaryTables,
+		logits: 'last' | 'all' = 'last',
 	): Promise<Float32Array> {
 		const total = cache.length + ids.length;
 		if (ids.length === 0) throw new Error('forward needs at least one token');
@@ -152,6 +181,7 @@ export class GenaiGraph {
 		}
 		const { ort, folder } = this;
 		const rows = total * tables.pairs;
+		const from = logits === 'last' ? ids.length - 1 : 0;
 		const feeds: Record<string, Ort.Tensor> = {
 			[folder.names.inputIds]: new ort.Tensor(
 				'int64',
@@ -170,17 +200,19 @@ export class GenaiGraph {
 				total,
 				tables.pairs,
 			]),
+			[LOGITS_FROM_INPUT]: new ort.Tensor('int64', BigInt64Array.of(BigInt(from)), [1]),
 		};
-		const fetches: Record<string, Ort.Tensor | null> = { [folder.names.logits]: null };
 		for (let l = 0; l < folder.layers; l++) {
-			const [key, value] = [cache.keys[l], cache.values[l]];
-			feeds[this.pastNames[2 * l]] = key;
-			feeds[this.pastNames[2 * l + 1]] = value;
-			fetches[this.presentNames[2 * l]] = key;
-			fetches[this.presentNames[2 * l + 1]] = value;
+			feeds[this.pastNames[2 * l]] = cache.keys[l];
+			feeds[this.pastNames[2 * l + 1]] = cache.values[l];
 		}
-		const out = await this.session.run(feeds, fetches);
-		cache.commit(ids.length);
+		const out = await this.session.run(feeds, [folder.names.logits, ...this.rowNames]);
+		const newRows = this.rowNames.map((name) => out[name].data as Float32Array);
+		cache.append(
+			newRows.filter((_, i) => i % 2 === 0),
+			newRows.filter((_, i) => i % 2 === 1),
+			ids.length,
+		);
 		return out[folder.names.logits].data as Float32Array;
 	}
 

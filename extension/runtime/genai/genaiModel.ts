@@ -176,7 +176,7 @@ export class GenaiModel implements LanguageModel {
 		for (let start = 0; start < fed; start += this.tuning.prefillChunk) {
 			throwIfCancelled(token);
 			const chunk = ids.slice(start, Math.min(start + this.tuning.prefillChunk, fed));
-			const logits = await this.graph.forward(chunk, cache, tables);
+			const logits = await this.graph.forward(chunk, cache, tables, 'all');
 			for (let t = 0; t < chunk.length; t++) {
 				nll -= logSoftmaxAt(
 					logits.subarray(t * vocab, (t + 1) * vocab),

@@ -59,7 +59,24 @@ function editJson(file: string, edit: (json: Record<string, unknown>) => void): 
 	writeFileSync(file, JSON.stringify(json));
 }
 
-/** Runs a graph over `ids` one chunk at a time, the way ORT-genai feeds it (present → past). */
+/** `past` [1, kv, P, head] followed by `rows` [1, kv, n, head] on axis 2, head by head. */
+function grow(ort: typeof Ort, past: Ort.Tensor, rows: Ort.Tensor): Ort.Tensor {
+	const [, heads, p, head] = past.dims;
+	const n = rows.dims[2];
+	const data = new Float32Array(heads * (p + n) * head);
+	const [a, b] = [past.data as Float32Array, rows.data as Float32Array];
+	for (let h = 0; h < heads; h++) {
+		data.set(a.subarray(h * p * head, (h + 1) * p * head), h * (p + n) * head);
+		data.set(b.subarray(h * n * head, (h + 1) * n * head), (h * (p + n) + p) * head);
+	}
+	return new ort.Tensor('float32', data, [1, heads, p + n, head]);
+}
+
+/**
+ * Runs a graph over `ids` one chunk at a time, the way ORT-genai feeds it (present → past). The
+ * adapted graph (given `caches`) returns every position's logits for logits_from 0, and only
+ * the new rows of each present, which are appended to the past here.
+ */
 async function runChunks(
 	ort: typeof Ort,
 	session: Ort.InferenceSession,
@@ -96,12 +113,17 @@ async function runChunks(
 			const { cos, sin } = caches(total);
 			feeds.cos_cache = new ort.Tensor('float32', cos.data, [cos.rows, cos.columns]);
 			feeds.sin_cache = new ort.Tensor('float32', sin.data, [sin.rows, sin.columns]);
+			feeds.logits_from = new ort.Tensor('int64', BigInt64Array.of(0n), [1]);
 		}
 		const out = await session.run(feeds);
 		logits.push(out.logits.data as Float32Array);
 		for (let l = 0; l < folder.layers; l++) {
 			for (const part of ['key', 'value']) {
-				past[`past_key_values.${l}.${part}`] = out[`present.${l}.${part}`];
+				const name = `past_key_values.${l}.${part}`;
+				past[name] =
+					caches === undefined
+						? out[`present.${l}.${part}`]
+						: grow(ort, past[name], out[`present.${l}.${part}/new_rows`]);
 			}
 		}
 		done = total;
@@ -173,7 +195,7 @@ describe('ORT-genai graph adaptation', function () {
 			'/model/rotemb_caches_subgraph/If',
 			'/model/rotemb_caches_subgraph/Greater',
 		]);
-		assert.deepEqual(adapted.inputNames.slice(-2), ['cos_cache', 'sin_cache']);
+		assert.deepEqual(adapted.inputNames.slice(-3), ['cos_cache', 'sin_cache', 'logits_from']);
 		assert.equal(adapted.base.base, 10000);
 		// The generator's factors, and √(1 + ln 4 / ln 8) for s = 32/8, L = 8.
 		const attention = Math.sqrt(1 + Math.log(4) / Math.log(8));
@@ -218,7 +240,7 @@ describe('ORT-genai graph adaptation', function () {
 		const ort = await loadOnnxRuntime();
 		const original = await ort.InferenceSession.create(folder.modelFile);
 		const lifted = await openAdaptedSession(adapted);
-		assert.deepEqual(lifted.inputNames.slice(-2), ['cos_cache', 'sin_cache']);
+		assert.deepEqual(lifted.inputNames.slice(-3), ['cos_cache', 'sin_cache', 'logits_from']);
 		const ids = [5, 9, 17, 30, 2, 44, 11, 7, 19, 23, 40, 3, 8, 16];
 		// Prefill 5 (short), decode to 8 (short), then 9… (the original switches to long).
 		const chunks = [5, 1, 1, 1, 1, 1, 2, 2];
