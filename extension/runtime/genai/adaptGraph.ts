@@ -15,6 +15,7 @@ import {
 } from './factorRecovery';
 import { layerName, type GenaiFolder } from './genaiFolder';
 import { narrowOutputs } from './graphOutputs';
+import { halfPrecisionKv } from './halfKv';
 import { GraphShapeError, externalEntry, subgraphs } from './onnxGraph';
 import { OnnxDecodeError, decodeModel, encodeModel, type GraphProto } from './onnxProto';
 import { findAttention, findCacheSource, liftCaches, type CacheSource } from './rotaryCaches';
@@ -49,7 +50,11 @@ export interface AdaptedGraph {
 	readonly outputNames: readonly string[];
 	/** Nodes the rewrite removed (the If and what only fed its condition). */
 	readonly removedNodes: readonly string[];
+	/** The KV cache's element type: float32 as exported, or float16 (`halfKv.ts`). */
+	readonly kvType: KvType;
 }
+
+export type KvType = 'float32' | 'float16';
 
 /** What adapted.json records beside the adapted graph, to reuse it without decoding again. */
 type Meta = Omit<
@@ -76,11 +81,12 @@ export function defaultAdaptedDir(env: NodeJS.ProcessEnv = process.env): string 
 export async function adaptGenaiGraph(
 	folder: GenaiFolder,
 	cacheRoot: string = defaultAdaptedDir(),
+	kvType: KvType = 'float32',
 ): Promise<AdaptedGraph> {
 	const bytes = await readFile(folder.modelFile);
 	const key = createHash('sha256')
 		.update(bytes)
-		.update(`\0adapter ${ADAPTER_VERSION}`)
+		.update(`\0adapter ${ADAPTER_VERSION} kv ${kvType}`)
 		.digest('hex');
 	const cacheFolder = path.join(cacheRoot, key);
 	const modelFile = path.join(cacheFolder, path.basename(folder.modelFile));
@@ -102,6 +108,7 @@ export async function adaptGenaiGraph(
 		inputNames: meta.inputNames,
 		outputNames: meta.outputNames,
 		removedNodes: meta.removedNodes,
+		kvType: meta.kvType,
 	});
 	const cached = await validCache(cacheFolder, modelFile, base);
 	if (cached !== undefined) {
@@ -115,6 +122,7 @@ export async function adaptGenaiGraph(
 	const columns = recovered[0].factors.length;
 	const removedNodes = liftCaches(graph, attention, source, columns);
 	narrowOutputs(graph, attention, folder.names, folder.layers);
+	if (kvType === 'float16') halfPrecisionKv(graph, attention, folder.names, folder.layers);
 	const adapted = encodeModel(model);
 	const externalFiles = externalLocations(graph);
 	const initializers = new Set((graph.initializer ?? []).map((t) => t.name));
@@ -133,6 +141,7 @@ export async function adaptGenaiGraph(
 			.filter((n) => !initializers.has(n)),
 		outputNames: (graph.output ?? []).map((v) => v.name ?? ''),
 		removedNodes,
+		kvType,
 	};
 	await writeCacheFolder(cacheFolder, modelFile, adapted, meta);
 	return finish(meta, false);

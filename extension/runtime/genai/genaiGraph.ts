@@ -1,6 +1,7 @@
 import type * as Ort from 'onnxruntime-node';
 import type { RotaryTables } from '../../engine/rotaryTables';
 import { layerName, type GenaiFolder } from './genaiFolder';
+import type { KvType } from './adaptGraph';
 import { LOGITS_FROM_INPUT, newRowsName } from './graphOutputs';
 import { COS_CACHE_INPUT, SIN_CACHE_INPUT } from './rotaryCaches';
 
@@ -8,7 +9,12 @@ export interface GenaiKvShape {
 	readonly layers: number;
 	readonly kvHeads: number;
 	readonly headSize: number;
+	/** float16 values are held as their bits (Uint16Array), as onnxruntime-node takes them. */
+	readonly type: KvType;
 }
+
+type KvArray = Float32Array | Uint16Array;
+const BYTES: Record<KvType, number> = { float32: 4, float16: 2 };
 
 /**
  * One plan's KV cache in the graph's own layout: per layer a key and a value tensor
@@ -37,15 +43,17 @@ export class GenaiKvCache {
 		const dims = [1, shape.kvHeads, capacity, shape.headSize];
 		const size = shape.kvHeads * capacity * shape.headSize;
 		for (let l = 0; l < shape.layers; l++) {
-			this.keys.push(new ort.Tensor('float32', new Float32Array(size), dims));
-			this.values.push(new ort.Tensor('float32', new Float32Array(size), dims));
+			const array = () =>
+				shape.type === 'float16' ? new Uint16Array(size) : new Float32Array(size);
+			this.keys.push(new ort.Tensor(shape.type, array(), dims));
+			this.values.push(new ort.Tensor(shape.type, array(), dims));
 		}
 		this.mask = new BigInt64Array(capacity).fill(1n);
 	}
 
 	/** Bytes a cache of `tokens` positions takes, for planning before any allocation. */
 	static bytesFor(shape: GenaiKvShape, tokens: number): number {
-		return 2 * shape.layers * shape.kvHeads * tokens * shape.headSize * 4;
+		return 2 * shape.layers * shape.kvHeads * tokens * shape.headSize * BYTES[shape.type];
 	}
 
 	/** Tokens whose keys and values are cached. */
@@ -72,11 +80,14 @@ export class GenaiKvCache {
 		];
 		for (const [from, to] of pairs) {
 			from.forEach((source, l) => {
-				const src = source.data as Float32Array;
-				const dst = to[l].data as Float32Array;
+				const src = source.data as KvArray;
+				const dst = to[l].data as KvArray;
 				for (let h = 0; h < kvHeads; h++) {
 					const at = h * this.capacity * headSize;
-					dst.set(src.subarray(at, at + run), h * target.capacity * headSize);
+					(dst as Float32Array).set(
+						src.subarray(at, at + run),
+						h * target.capacity * headSize,
+					);
 				}
 			});
 		}
@@ -95,7 +106,7 @@ export class GenaiKvCache {
 	 * Appends a run's new rows, per layer a key and a value [1, kv_heads, tokens, head_size],
 	 * after the cached positions of each head.
 	 */
-	append(keys: readonly Float32Array[], values: readonly Float32Array[], tokens: number): void {
+	append(keys: readonly KvArray[], values: readonly KvArray[], tokens: number): void {
 		if (this.filled + tokens > this.capacity) {
 			throw new Error(
 				`KV cache: ${this.filled} + ${tokens} tokens pass the planned ${this.capacity}`,
@@ -103,7 +114,7 @@ export class GenaiKvCache {
 		}
 		const { kvHeads, headSize } = this.shape;
 		const run = tokens * headSize;
-		const pairs: [readonly Float32Array[], Ort.Tensor[]][] = [
+		const pairs: [readonly KvArray[], Ort.Tensor[]][] = [
 			[keys, this.keys],
 			[values, this.values],
 		];
@@ -114,10 +125,11 @@ export class GenaiKvCache {
 						`KV cache: layer ${l} returned ${source.length} values, not ${kvHeads} heads × ${tokens} rows × ${headSize}`,
 					);
 				}
-				const target = cache[l].data as Float32Array;
+				const target = cache[l].data as KvArray;
 				for (let h = 0; h < kvHeads; h++) {
 					const at = (h * this.capacity + this.filled) * headSize;
-					target.set(source.subarray(h * run, (h + 1) * run), at);
+					// Both arrays have the cache's element type (the graph's new-row outputs).
+					(target as Float32Array).set(source.subarray(h * run, (h + 1) * run), at);
 				}
 			});
 		}
@@ -134,6 +146,7 @@ export class GenaiGraph {
 		private readonly ort: typeof Ort,
 		private readonly session: Ort.InferenceSession,
 		readonly folder: GenaiFolder,
+		readonly kvType: KvType = 'float32',
 	) {
 		const { names, layers } = folder;
 		for (let l = 0; l < layers; l++) {
@@ -147,7 +160,7 @@ export class GenaiGraph {
 
 	get kvShape(): GenaiKvShape {
 		const { layers, kvHeads, headSize } = this.folder;
-		return { layers, kvHeads, headSize };
+		return { layers, kvHeads, headSize, type: this.kvType };
 	}
 
 	newCache(capacity: number): GenaiKvCache {
@@ -207,7 +220,7 @@ export class GenaiGraph {
 			feeds[this.pastNames[2 * l + 1]] = cache.values[l];
 		}
 		const out = await this.session.run(feeds, [folder.names.logits, ...this.rowNames]);
-		const newRows = this.rowNames.map((name) => out[name].data as Float32Array);
+		const newRows = this.rowNames.map((name) => out[name].data as KvArray);
 		cache.append(
 			newRows.filter((_, i) => i % 2 === 0),
 			newRows.filter((_, i) => i % 2 === 1),

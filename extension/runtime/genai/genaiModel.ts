@@ -26,6 +26,7 @@ import {
 	defaultAdaptedDir,
 	openAdaptedSession,
 	type AdaptedGraph,
+	type KvType,
 } from './adaptGraph';
 import { GenaiGraph, GenaiKvCache } from './genaiGraph';
 import { readGenaiFolder, type GenaiFolder } from './genaiFolder';
@@ -43,6 +44,8 @@ export interface GenaiModelOptions {
 	readonly maxKvCacheBytes?: number;
 	/** Where adapted graphs are kept (default: the extension's cache folder). */
 	readonly cacheDir?: string;
+	/** The KV cache's element type (float16: half the memory, attention in half precision). */
+	readonly kvType?: KvType;
 }
 
 /** Settings that change without reloading the weights. */
@@ -112,13 +115,17 @@ export class GenaiModel implements LanguageModel {
 			);
 		}
 		const template = await readModelChatTemplate(folder.folder, tokenizer);
-		const adapted = await adaptGenaiGraph(folder, options.cacheDir ?? defaultAdaptedDir());
+		const adapted = await adaptGenaiGraph(
+			folder,
+			options.cacheDir ?? defaultAdaptedDir(),
+			options.kvType,
+		);
 		const rope = await genaiRope(folder, adapted);
 		const session = await openAdaptedSession(adapted, {
 			executionProviders: ['cpu'],
 			...(intraOpThreads === 0 ? {} : { intraOpNumThreads: intraOpThreads }),
 		});
-		const graph = new GenaiGraph(await loadOnnxRuntime(), session, folder);
+		const graph = new GenaiGraph(await loadOnnxRuntime(), session, folder, adapted.kvType);
 		return new GenaiModel(folder, adapted, graph, tokenizer, template, rope, tuning);
 	}
 
