@@ -14,7 +14,8 @@ import {
 	type RecoveredSet,
 } from './factorRecovery';
 import { layerName, type GenaiFolder } from './genaiFolder';
-import { narrowOutputs } from './graphOutputs';
+import { narrowLogits, presentRows } from './graphOutputs';
+import { rewriteAttention } from './attentionRewrite';
 import { halfPrecisionKv } from './halfKv';
 import { GraphShapeError, externalEntry, subgraphs } from './onnxGraph';
 import { OnnxDecodeError, decodeModel, encodeModel, type GraphProto } from './onnxProto';
@@ -121,8 +122,13 @@ export async function adaptGenaiGraph(
 	const attention = findAttention(graph);
 	const columns = recovered[0].factors.length;
 	const removedNodes = liftCaches(graph, attention, source, columns);
-	narrowOutputs(graph, attention, folder.names, folder.layers);
-	if (kvType === 'float16') halfPrecisionKv(graph, attention, folder.names, folder.layers);
+	narrowLogits(graph, folder.names);
+	if (kvType === 'float16') {
+		presentRows(graph, attention, folder.names, folder.layers);
+		halfPrecisionKv(graph, attention, folder.names, folder.layers);
+	} else {
+		rewriteAttention(graph, attention, folder.names, folder.headSize, 2 * columns);
+	}
 	const adapted = encodeModel(model);
 	const externalFiles = externalLocations(graph);
 	const initializers = new Set((graph.initializer ?? []).map((t) => t.name));

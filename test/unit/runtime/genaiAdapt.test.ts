@@ -59,6 +59,23 @@ function editJson(file: string, edit: (json: Record<string, unknown>) => void): 
 	writeFileSync(file, JSON.stringify(json));
 }
 
+/**
+ * The adapted graph computes attention in plain ops instead of GroupQueryAttention
+ * (attentionRewrite.ts), so its logits match the original's to float rounding, not bit for bit:
+ * the largest difference over all steps must stay within `tolerance`.
+ */
+function assertClose(actual: Float32Array[], expected: Float32Array[], tolerance: number): void {
+	assert.equal(actual.length, expected.length);
+	let worst = 0;
+	actual.forEach((logits, step) => {
+		assert.equal(logits.length, expected[step].length, `step ${step}`);
+		logits.forEach((x, i) => (worst = Math.max(worst, Math.abs(x - expected[step][i]))));
+	});
+	if (process.env.REPLICA_REPORT === '1')
+		console.log(`      max |diff| ${worst.toExponential(2)}`);
+	assert.ok(worst <= tolerance, `max |diff| ${worst} > ${tolerance}`);
+}
+
 /** `past` [1, kv, P, head] followed by `rows` [1, kv, n, head] on axis 2, head by head. */
 function grow(ort: typeof Ort, past: Ort.Tensor, rows: Ort.Tensor): Ort.Tensor {
 	const [, heads, p, head] = past.dims;
@@ -222,10 +239,11 @@ describe('ORT-genai graph adaptation', function () {
 			],
 		);
 		assert.deepEqual(adapted.discrepancies, []);
-		// The 32×8 and 8×8 constants left model.onnx; the weights stay in the user's data file.
-		assert.ok(
-			statSync(adapted.modelFile).size < statSync(path.join(dir, 'model.onnx')).size - 1200,
-		);
+		// The 32×8 and 8×8 constants left model.onnx (no If, no Constant holds a float matrix);
+		// the weights stay in the user's data file.
+		const graph = decodeModel(readFileSync(adapted.modelFile), adapted.modelFile).graph ?? {};
+		assert.ok((graph.node ?? []).every((n) => n.opType !== 'If' && n.opType !== 'Constant'));
+		assert.ok((graph.initializer ?? []).every((t) => (t.rawData?.length ?? 0) < 64));
 		assert.deepEqual(readdirSync(adapted.cacheFolder).sort(), ['adapted.json', 'model.onnx']);
 		assert.equal(adapted.externalDataFolder, dir);
 	});
@@ -249,8 +267,7 @@ describe('ORT-genai graph adaptation', function () {
 		const actual = await runChunks(ort, lifted, folder, ids, chunks, pick);
 		await original.release();
 		await lifted.release();
-		assert.equal(actual.length, expected.length);
-		actual.forEach((logits, step) => assert.deepEqual(logits, expected[step], `step ${step}`));
+		assertClose(actual, expected, 1e-5);
 	});
 
 	it('lifts a plain cache initializer held in external data (partial rotary)', async () => {
@@ -279,7 +296,7 @@ describe('ORT-genai graph adaptation', function () {
 		const actual = await runChunks(ort, lifted, folder, ids, [4, 1, 2], () => source.single);
 		await original.release();
 		await lifted.release();
-		actual.forEach((logits, step) => assert.deepEqual(logits, expected[step], `step ${step}`));
+		assertClose(actual, expected, 1e-5);
 	});
 
 	it('never touches the user folder and reuses a valid adaptation', async () => {
@@ -483,9 +500,7 @@ describe('ORT-genai graph adaptation', function () {
 				const actual = await runChunks(ort, lifted, folder, ids, chunks, pick);
 				await original.release();
 				await lifted.release();
-				actual.forEach((logits, step) =>
-					assert.deepEqual(logits, expected[step], `step ${step}`),
-				);
+				assertClose(actual, expected, kind.endsWith('-acc4') ? 0.1 : 1e-4);
 				assert.deepEqual(folderDigest(dir), before);
 			});
 		}
