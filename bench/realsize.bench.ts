@@ -9,9 +9,12 @@
 //
 //   npm run bench:realsize -- [--kinds phi3.5-mini,phi4-mini] [--repeats 2]
 //     [--lengths 512,2048,4096] [--decode 8] [--follow-up 4096] [--chunk 256] [--threads N]
-//     [--sides engine,bare,transformers.js] [--baseline GIT_REF] [--out NAME]
+//     [--sides engine,bare,transformers.js] [--out NAME]
+// A side may name a commit and settings: engine@1a2b3c4 (that commit's engine, checked out beside
+// this one: the before of a before/after), /t2 (2 threads), /c512 (prefill chunk), /f16 (float16
+// KV), e.g. --sides engine,engine@main,engine/t2,bare.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { DEFAULT_INTRA_OP_THREADS } from '../extension/runtime/localModel';
@@ -22,7 +25,7 @@ import { measureLimits, type Limits } from './realsize/limits';
 import { modelCost } from './realsize/modelCost';
 import { ensureRealsize, REALSIZE_KINDS } from './realsize/replicaFolders';
 import { kindTable, summarize, type SideSummary } from './realsize/report';
-import { median, type SideJob, type SideName, type SideReport } from './realsize/shared';
+import { median, parseSide, type SideJob, type SideReport } from './realsize/shared';
 import { measureTransformersJs } from './realsize/transformersSide';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -37,10 +40,10 @@ async function child(kind: 'job' | 'limits', arg: string): Promise<void> {
 	const job = JSON.parse(arg) as SideJob & { hidden: number; intermediate: number };
 	let report: unknown;
 	if (kind === 'limits') {
-		report = await measureLimits(job.threads, job.prefillChunk, job.hidden, job.intermediate, [
-			1,
-			os.availableParallelism(),
-		]);
+		const threads = [...new Set([1, job.threads, os.availableParallelism()])].sort(
+			(a, b) => a - b,
+		);
+		report = await measureLimits(threads, job.prefillChunk, job.hidden, job.intermediate);
 	} else {
 		const measure = {
 			engine: measureEngine,
@@ -101,38 +104,41 @@ async function main(): Promise<void> {
 	const followUp = Number(option('follow-up', '4096'));
 	const prefillChunk = Number(option('chunk', '256'));
 	const threads = Number(option('threads', String(DEFAULT_INTRA_OP_THREADS)));
-	const sides = list('sides', 'engine,bare,transformers.js') as SideName[];
-	const baseline = option('baseline', '');
+	const sides = list('sides', 'engine,bare,transformers.js').map(parseSide);
 	const out = option('out', 'realsize');
 	const started = new Date();
 	const log = (text: string) => process.stderr.write(`realsize: ${text}\n`);
 	log(`start: ${machine()}`);
 
 	const folders = Object.fromEntries(kinds.map((k) => [k, ensureRealsize(k)]));
-	const baseRoot = baseline ? checkoutAt(baseline) : undefined;
-	const jobs = (kind: string): SideJob[] => {
-		const common = {
+	const roots: Record<string, string> = {};
+	for (const ref of new Set(sides.flatMap((s) => (s.ref ? [s.ref] : []))))
+		roots[ref] = checkoutAt(ref);
+	const jobs = (kind: string): SideJob[] =>
+		sides.map((s) => ({
 			kind,
 			folder: folders[kind],
 			lengths,
 			decodeSteps,
 			followUp,
-			threads,
-			prefillChunk,
-		};
-		const made: SideJob[] = sides.map((side) => ({ ...common, side, label: side }));
-		if (baseRoot) {
-			made.splice(1, 0, {
-				...common,
-				side: 'engine',
-				label: `engine@${baseline}`,
-				engineRoot: baseRoot,
-			});
-		}
-		return made;
+			side: s.side,
+			label: s.label,
+			threads: s.threads ?? threads,
+			prefillChunk: s.chunk ?? prefillChunk,
+			...(s.kvType ? { kvType: s.kvType } : {}),
+			...(s.ref ? { engineRoot: roots[s.ref] } : {}),
+		}));
+	// The GEMM shapes of the layers (both kinds share hidden 3072 and intermediate 8192).
+	const hf = JSON.parse(readFileSync(path.join(folders[kinds[0]], 'config.json'), 'utf8')) as {
+		hidden_size: number;
+		intermediate_size: number;
 	};
-	const first = folders[kinds[0]];
-	const config = { hidden: 3072, intermediate: 8192, threads, prefillChunk, folder: first };
+	const config = {
+		hidden: hf.hidden_size,
+		intermediate: hf.intermediate_size,
+		threads,
+		prefillChunk,
+	};
 	const limits: Limits[] = [];
 	const reports: SideReport[] = [];
 	const loads: string[] = [];
@@ -150,7 +156,6 @@ async function main(): Promise<void> {
 		}
 	}
 	const limit: Limits = {
-		threads,
 		copyGBps: Object.fromEntries(
 			Object.keys(limits[0].copyGBps).map((w) => [
 				w,
@@ -200,7 +205,7 @@ async function main(): Promise<void> {
 			.map(([w, g]) => `${g.toFixed(1)} GB/s with ${w} thread(s)`)
 			.join(
 				', ',
-			)} (bytes read + written); int4 MatMulNBits (block 32, accuracy 4) ${limit.gemm.map((g) => `${g.gflops.toFixed(0)} GFLOP/s at ${g.m}×${g.k}×${g.n}`).join(', ')}. Decode ceiling = the best copy bandwidth / (weights a step reads + KV at that length); prefill ceiling = the layers' int4 matmul work per token at that GEMM speed (attention and the vocabulary projection not counted).`,
+			)} (bytes read + written); int4 MatMulNBits (block 32, accuracy 4) ${limit.gemm.map((g) => `${g.gflops.toFixed(0)} GFLOP/s at ${g.m}×${g.k}×${g.n} on ${g.threads} thread(s)`).join(', ')}. Decode ceiling = the best copy bandwidth / (weights a step reads + KV at that length); prefill ceiling = the layers' int4 matmul work per token at the best GEMM speed (attention and the vocabulary projection not counted).`,
 		'',
 		...sections,
 		'## Machine during the run',

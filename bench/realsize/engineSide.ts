@@ -33,6 +33,7 @@ export async function measureEngine(job: SideJob): Promise<SideReport> {
 		intraOpThreads: job.threads,
 		prefillChunk: job.prefillChunk,
 		maxKvCacheBytes: 64 * 2 ** 30,
+		...(job.kvType ? { kvType: job.kvType } : {}),
 	});
 	const loadMs = performance.now() - started;
 	const vocab = model.folder.vocabSize;

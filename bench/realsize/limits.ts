@@ -14,14 +14,14 @@ const ONNX_UINT8 = 2;
 export interface Limits {
 	/** Copy bandwidth, bytes read + bytes written per second, by worker threads copying at once. */
 	readonly copyGBps: Record<number, number>;
-	/** int4 MatMulNBits throughput alone (one node), GFLOP/s = 2·M·K·N / time, by shape. */
+	/** int4 MatMulNBits throughput alone (one node), GFLOP/s = 2·M·K·N / time, by shape and threads. */
 	readonly gemm: readonly {
 		readonly m: number;
 		readonly k: number;
 		readonly n: number;
+		readonly threads: number;
 		readonly gflops: number;
 	}[];
-	readonly threads: number;
 }
 
 /**
@@ -149,22 +149,26 @@ export async function gemmThroughput(
 	}
 }
 
-/** The machine's limits for these shapes: copy bandwidth by workers, GEMM by shape. */
+/**
+ * The machine's limits for these shapes: copy bandwidth by number of threads copying, and GEMM
+ * throughput by shape (the layers' two K) and intra-op threads.
+ */
 export async function measureLimits(
-	threads: number,
+	threads: readonly number[],
 	chunk: number,
 	hidden: number,
 	intermediate: number,
-	workers: readonly number[],
 ): Promise<Limits> {
 	const copyGBps: Record<number, number> = {};
-	for (const w of workers) copyGBps[w] = await copyBandwidth(w, 512 * 2 ** 20);
+	for (const w of threads) copyGBps[w] = await copyBandwidth(w, 512 * 2 ** 20);
 	const gemm = [];
-	for (const [k, n] of [
-		[hidden, intermediate],
-		[intermediate, hidden],
-	]) {
-		gemm.push({ m: chunk, k, n, gflops: await gemmThroughput(chunk, k, n, threads) });
+	for (const t of threads) {
+		for (const [k, n] of [
+			[hidden, intermediate],
+			[intermediate, hidden],
+		]) {
+			gemm.push({ m: chunk, k, n, threads: t, gflops: await gemmThroughput(chunk, k, n, t) });
+		}
 	}
-	return { copyGBps, gemm, threads };
+	return { copyGBps, gemm };
 }

@@ -52,12 +52,12 @@ export function decodeCeiling(cost: ModelCost, bandwidthGBps: number, length: nu
 	return (bandwidthGBps * 1e9) / (cost.weightBytesPerStep + cost.kvBytesPerToken * length);
 }
 
-/** The prefill ceiling: the layers' int4 GEMM work per token at the measured GEMM throughput. */
+/** The prefill ceiling: the layers' int4 GEMM work per token at the best measured GEMM throughput. */
 export function prefillCeiling(cost: ModelCost, limits: Limits): number {
 	let seconds = 0;
 	for (const [k, flops] of Object.entries(cost.flopsByK)) {
-		const shape = limits.gemm.find((g) => g.k === Number(k)) ?? limits.gemm[0];
-		seconds += flops / (shape.gflops * 1e9);
+		const best = Math.max(...limits.gemm.filter((g) => g.k === Number(k)).map((g) => g.gflops));
+		seconds += flops / (best * 1e9);
 	}
 	return 1 / seconds;
 }

@@ -19,6 +19,37 @@ export interface SideJob {
 	readonly prefillChunk: number;
 	/** The checkout whose engine runs (the engine side only; default: this one). */
 	readonly engineRoot?: string;
+	/** The engine's KV cache element type (default float32). */
+	readonly kvType?: 'float32' | 'float16';
+}
+
+/** A side as named on the command line: `side[@gitref][/t<threads>][/c<chunk>][/f16]`. */
+export interface SideSpec {
+	readonly label: string;
+	readonly side: SideName;
+	readonly ref?: string;
+	readonly threads?: number;
+	readonly chunk?: number;
+	readonly kvType?: 'float16';
+}
+
+const SIDES: readonly SideName[] = ['engine', 'bare', 'transformers.js'];
+
+export function parseSide(label: string): SideSpec {
+	const [head, ...options] = label.split('/');
+	const [side, ref] = head.split('@') as [SideName, string | undefined];
+	if (!SIDES.includes(side)) throw new Error(`unknown side ${side} in ${label}`);
+	if (ref !== undefined && side !== 'engine')
+		throw new Error(`only the engine runs at a commit: ${label}`);
+	let spec: SideSpec = { label, side, ...(ref ? { ref } : {}) };
+	for (const option of options) {
+		const value = Number(option.slice(1));
+		if (option === 'f16') spec = { ...spec, kvType: 'float16' };
+		else if (option[0] === 't' && Number.isInteger(value)) spec = { ...spec, threads: value };
+		else if (option[0] === 'c' && value > 0) spec = { ...spec, chunk: value };
+		else throw new Error(`unknown option ${option} in ${label} (t<threads>, c<chunk>, f16)`);
+	}
+	return spec;
 }
 
 export interface LengthRow {

@@ -27,7 +27,7 @@ from onnx import TensorProto, mapping
 from replica_graph import build_graph, check, kind_factors, write_configs
 
 # Bumped when the written folders change, so that the benchmark rebuilds older ones.
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 SOURCE = "Full-size random-weight replica written by test/replicas/make_realsize.py (speed only)"
 DATA_FILE = "model.onnx.data"
 CHUNK_BYTES = 64 << 20
@@ -48,7 +48,7 @@ KINDS = {
 
 
 class Rows:
-    """A tensor drawn row block by row block when it is written."""
+    """A tensor made row block by row block when it is written: draw(start, rows)."""
 
     def __init__(self, dims, dtype, draw):
         self.dims, self.dtype, self.draw = tuple(dims), np.dtype(dtype), draw
@@ -57,7 +57,7 @@ class Rows:
         row_bytes = self.dtype.itemsize * int(np.prod(self.dims[1:]))
         step = max(1, CHUNK_BYTES // row_bytes)
         for start in range(0, self.dims[0], step):
-            yield self.draw(min(step, self.dims[0] - start))
+            yield self.draw(start, min(step, self.dims[0] - start))
 
 
 class RandomQ4:
@@ -74,7 +74,7 @@ class RandomQ4:
         k_blocks = -(-self.k // block)
         rng = self.rng
         packed = Rows((self.n, k_blocks, block // 2), np.uint8,
-                      lambda rows: rng.integers(0, 256, (rows, k_blocks, block // 2), dtype=np.uint8))
+                      lambda _, rows: rng.integers(0, 256, (rows, k_blocks, block // 2), dtype=np.uint8))
         spread = self.gain / math.sqrt(self.k) / 4.61  # 4.61: the spread of uniform q - 8, q in 0..15
         scales = (spread * (0.5 + rng.random(self.n * k_blocks, dtype=np.float32))).astype(np.float32)
         return packed, scales, None
@@ -88,7 +88,7 @@ def drawn_weights(spec):
     def norm_weight():
         return (1.0 + 0.1 * rng.standard_normal(h)).astype(np.float32)
 
-    embed = Rows((spec["vocab"], h), np.float32, lambda rows: rng.standard_normal((rows, h), dtype=np.float32))
+    embed = Rows((spec["vocab"], h), np.float32, lambda _, rows: rng.standard_normal((rows, h), dtype=np.float32))
     w = {"embed": embed, "layers": []}
     for _ in range(spec["layers"]):
         w["layers"].append({
@@ -114,7 +114,7 @@ class ExternalData:
 
     def __call__(self, name, value):
         if isinstance(value, np.ndarray):
-            value = Rows(value.shape, value.dtype, lambda rows, v=value: v)
+            value = Rows(value.shape, value.dtype, lambda start, rows, v=value: v[start:start + rows])
         offset = self.file.tell()
         for chunk in value.chunks():
             self.file.write(np.ascontiguousarray(chunk, dtype=value.dtype).tobytes())
