@@ -17,7 +17,6 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { DEFAULT_INTRA_OP_THREADS } from '../extension/runtime/localModel';
 import { checkoutAt } from './realsize/baseline';
 import { measureBare } from './realsize/bareSide';
 import { measureEngine } from './realsize/engineSide';
@@ -40,9 +39,8 @@ async function child(kind: 'job' | 'limits', arg: string): Promise<void> {
 	const job = JSON.parse(arg) as SideJob & { hidden: number; intermediate: number };
 	let report: unknown;
 	if (kind === 'limits') {
-		const threads = [...new Set([1, job.threads, os.availableParallelism()])].sort(
-			(a, b) => a - b,
-		);
+		const cores = os.availableParallelism();
+		const threads = [...new Set([1, job.threads || cores, cores])].sort((a, b) => a - b);
 		report = await measureLimits(threads, job.prefillChunk, job.hidden, job.intermediate);
 	} else {
 		const measure = {
@@ -103,7 +101,8 @@ async function main(): Promise<void> {
 	const decodeSteps = Number(option('decode', '8'));
 	const followUp = Number(option('follow-up', '4096'));
 	const prefillChunk = Number(option('chunk', '256'));
-	const threads = Number(option('threads', String(DEFAULT_INTRA_OP_THREADS)));
+	// 0: onnxruntime's default (one thread per physical core), the engine's own default.
+	const threads = Number(option('threads', '0'));
 	const sides = list('sides', 'engine,bare,transformers.js').map(parseSide);
 	const out = option('out', 'realsize');
 	const started = new Date();
@@ -198,7 +197,7 @@ async function main(): Promise<void> {
 	const md = [
 		`# Real-size benchmark (\`npm run bench:realsize\`)`,
 		'',
-		`Commit ${commit}, ${started.toISOString()} to ${new Date().toISOString()}; ${os.cpus()[0]?.model ?? 'CPU'} × ${os.availableParallelism()}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB; onnxruntime intra-op threads ${threads}; prefill chunk ${prefillChunk}; ${decodeSteps} decode steps per length; ${repeats} interleaved repeat(s), medians.`,
+		`Commit ${commit}, ${started.toISOString()} to ${new Date().toISOString()}; ${os.cpus()[0]?.model ?? 'CPU'} × ${os.availableParallelism()}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB; onnxruntime intra-op threads ${threads || `onnxruntime's default (one per physical core)`}; prefill chunk ${prefillChunk}; ${decodeSteps} decode steps per length; ${repeats} interleaved repeat(s), medians.`,
 		`Command: \`npm run bench:realsize -- ${process.argv.slice(2).join(' ')}\``,
 		'',
 		`Limits (medians of ${repeats}): copy bandwidth ${Object.entries(limit.copyGBps)

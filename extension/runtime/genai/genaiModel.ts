@@ -14,11 +14,7 @@ import type {
 import { buildRotaryTables, type RotarySpec } from '../../engine/rotaryTables';
 import { HfTokenizer } from '../hfTokenizer';
 import { ModelFolderError } from '../loadModelFolder';
-import {
-	DEFAULT_INTRA_OP_THREADS,
-	DEFAULT_MAX_KV_CACHE_BYTES,
-	DEFAULT_PREFILL_CHUNK,
-} from '../localModel';
+import { DEFAULT_MAX_KV_CACHE_BYTES, DEFAULT_PREFILL_CHUNK } from '../localModel';
 import { readModelChatTemplate, type ModelChatTemplate } from '../modelChatTemplate';
 import { loadOnnxRuntime } from '../onnxRuntime';
 import {
@@ -36,7 +32,11 @@ import { genaiRope, type GenaiRope } from './genaiWindows';
 export { isGenaiFolder } from './genaiFolder';
 
 export interface GenaiModelOptions {
-	/** onnxruntime's intra-op threads (0: one per core); default half the cores. */
+	/**
+	 * onnxruntime's intra-op threads; 0 (the default) is onnxruntime's own choice, one per
+	 * physical core. At these sizes the work is long matmuls: on 2 cores, 2 threads prefilled and
+	 * decoded 1.7× faster than 1 (bench/results/realsize.md), unlike the bundled model's.
+	 */
 	readonly intraOpThreads?: number;
 	/** Tokens per prefill run. */
 	readonly prefillChunk?: number;
@@ -96,7 +96,7 @@ export class GenaiModel implements LanguageModel {
 	}
 
 	static async open(folderPath: string, options: GenaiModelOptions = {}): Promise<GenaiModel> {
-		const intraOpThreads = options.intraOpThreads ?? DEFAULT_INTRA_OP_THREADS;
+		const intraOpThreads = options.intraOpThreads ?? 0;
 		if (!Number.isInteger(intraOpThreads) || intraOpThreads < 0) {
 			throw new Error(`intraOpThreads must be an integer ≥ 0, not ${intraOpThreads}`);
 		}
