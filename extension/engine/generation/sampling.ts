@@ -1,4 +1,5 @@
 import { RopeInputError } from '../validation';
+import { nucleus, topK } from './candidates';
 import { seededRandom } from './random';
 
 export interface SamplingOptions {
@@ -49,6 +50,9 @@ export function resolveSampling(options: SamplingOptions = {}): ResolvedSampling
 export class Sampler {
 	readonly options: ResolvedSampling;
 	private readonly random: () => number;
+	/** Scores and weights of the last step, reused: a 200k vocabulary is 1.6 MB each. */
+	private scores = new Float64Array(0);
+	private weights = new Float64Array(0);
 
 	constructor(options: SamplingOptions = {}) {
 		this.options = resolveSampling(options);
@@ -56,8 +60,13 @@ export class Sampler {
 	}
 
 	next(logits: Float32Array, history: readonly number[]): number {
-		const { temperature, topK, topP, repetitionPenalty } = this.options;
-		const scores = Float64Array.from(logits);
+		const { temperature, topK: k, topP, repetitionPenalty } = this.options;
+		if (this.scores.length !== logits.length) {
+			this.scores = new Float64Array(logits.length);
+			this.weights = new Float64Array(logits.length);
+		}
+		const scores = this.scores;
+		scores.set(logits);
 		if (repetitionPenalty !== 1) {
 			for (const id of new Set(history)) {
 				scores[id] =
@@ -67,25 +76,42 @@ export class Sampler {
 			}
 		}
 		if (temperature === 0) return argmax(scores);
-		let candidates = Array.from(scores.keys()).sort((a, b) => scores[b] - scores[a] || a - b);
-		if (topK > 0) candidates = candidates.slice(0, topK);
-		const max = scores[candidates[0]];
-		let weights = candidates.map((id) => Math.exp((scores[id] - max) / temperature));
-		let total = weights.reduce((a, b) => a + b, 0);
+		const max = scores[argmax(scores)];
+		const weights = this.weights;
+		let candidates: number[] | undefined;
+		let total = 0;
+		if (k > 0 && k < scores.length) {
+			candidates = topK(scores, k);
+			for (const id of candidates)
+				total += weights[id] = Math.exp((scores[id] - max) / temperature);
+		} else {
+			for (let id = 0; id < scores.length; id++) {
+				total += weights[id] = Math.exp((scores[id] - max) / temperature);
+			}
+		}
 		if (topP < 1) {
-			let mass = 0;
-			let keep = 0;
-			while (keep < weights.length && mass < topP * total) mass += weights[keep++];
-			candidates = candidates.slice(0, keep);
-			weights = weights.slice(0, keep);
-			total = mass;
+			// The smallest prefix of the order (score descending) whose weights reach topP.
+			if (candidates === undefined) {
+				({ ids: candidates, mass: total } = nucleus(scores, weights, topP * total));
+			} else {
+				let mass = 0;
+				let keep = 0;
+				while (keep < candidates.length && mass < topP * total) {
+					mass += weights[candidates[keep++]];
+				}
+				candidates = candidates.slice(0, keep);
+				total = mass;
+			}
 		}
+		// The kept ids in any order draw from the same distribution: no sort is needed for it.
 		let r = this.random() * total;
-		for (let k = 0; k < candidates.length; k++) {
-			r -= weights[k];
-			if (r < 0) return candidates[k];
+		const count = candidates?.length ?? scores.length;
+		for (let at = 0; at < count; at++) {
+			const id = candidates ? candidates[at] : at;
+			r -= weights[id];
+			if (r < 0) return id;
 		}
-		return candidates[candidates.length - 1];
+		return candidates ? candidates[count - 1] : count - 1;
 	}
 }
 

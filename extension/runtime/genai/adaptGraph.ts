@@ -14,15 +14,22 @@ import {
 	type RecoveredSet,
 } from './factorRecovery';
 import { layerName, type GenaiFolder } from './genaiFolder';
+import { narrowLogits, presentRows } from './graphOutputs';
+import { rewriteAttention } from './attentionRewrite';
+import { halfPrecisionKv } from './halfKv';
 import { GraphShapeError, externalEntry, subgraphs } from './onnxGraph';
 import { OnnxDecodeError, decodeModel, encodeModel, type GraphProto } from './onnxProto';
 import { findAttention, findCacheSource, liftCaches, type CacheSource } from './rotaryCaches';
 
 /** Bumped whenever the rewrite changes, so that graphs adapted by older code are redone. */
-export const ADAPTER_VERSION = 1;
+export const ADAPTER_VERSION = 3;
 const META_FILE = 'adapted.json';
 
-/** An ORT-genai graph whose rotary caches are inputs `cos_cache`/`sin_cache`, fed per request. */
+/**
+ * An ORT-genai graph whose rotary caches are inputs `cos_cache`/`sin_cache`, fed per request,
+ * and whose outputs are narrowed to what the runtime reads (`graphOutputs.ts`): the logits from
+ * position `logits_from` on and the new rows of each present.
+ */
 export interface AdaptedGraph {
 	/** The adapted model.onnx in the cache folder (open it with `openAdaptedSession`). */
 	readonly modelFile: string;
@@ -44,7 +51,11 @@ export interface AdaptedGraph {
 	readonly outputNames: readonly string[];
 	/** Nodes the rewrite removed (the If and what only fed its condition). */
 	readonly removedNodes: readonly string[];
+	/** The KV cache's element type: float32 as exported, or float16 (`halfKv.ts`). */
+	readonly kvType: KvType;
 }
+
+export type KvType = 'float32' | 'float16';
 
 /** What adapted.json records beside the adapted graph, to reuse it without decoding again. */
 type Meta = Omit<
@@ -71,11 +82,12 @@ export function defaultAdaptedDir(env: NodeJS.ProcessEnv = process.env): string 
 export async function adaptGenaiGraph(
 	folder: GenaiFolder,
 	cacheRoot: string = defaultAdaptedDir(),
+	kvType: KvType = 'float32',
 ): Promise<AdaptedGraph> {
 	const bytes = await readFile(folder.modelFile);
 	const key = createHash('sha256')
 		.update(bytes)
-		.update(`\0adapter ${ADAPTER_VERSION}`)
+		.update(`\0adapter ${ADAPTER_VERSION} kv ${kvType}`)
 		.digest('hex');
 	const cacheFolder = path.join(cacheRoot, key);
 	const modelFile = path.join(cacheFolder, path.basename(folder.modelFile));
@@ -97,6 +109,7 @@ export async function adaptGenaiGraph(
 		inputNames: meta.inputNames,
 		outputNames: meta.outputNames,
 		removedNodes: meta.removedNodes,
+		kvType: meta.kvType,
 	});
 	const cached = await validCache(cacheFolder, modelFile, base);
 	if (cached !== undefined) {
@@ -109,6 +122,13 @@ export async function adaptGenaiGraph(
 	const attention = findAttention(graph);
 	const columns = recovered[0].factors.length;
 	const removedNodes = liftCaches(graph, attention, source, columns);
+	narrowLogits(graph, folder.names);
+	if (kvType === 'float16') {
+		presentRows(graph, attention, folder.names, folder.layers);
+		halfPrecisionKv(graph, attention, folder.names, folder.layers);
+	} else {
+		rewriteAttention(graph, attention, folder.names, folder.headSize, 2 * columns);
+	}
 	const adapted = encodeModel(model);
 	const externalFiles = externalLocations(graph);
 	const initializers = new Set((graph.initializer ?? []).map((t) => t.name));
@@ -127,6 +147,7 @@ export async function adaptGenaiGraph(
 			.filter((n) => !initializers.has(n)),
 		outputNames: (graph.output ?? []).map((v) => v.name ?? ''),
 		removedNodes,
+		kvType,
 	};
 	await writeCacheFolder(cacheFolder, modelFile, adapted, meta);
 	return finish(meta, false);

@@ -1,20 +1,29 @@
 import type * as Ort from 'onnxruntime-node';
 import type { RotaryTables } from '../../engine/rotaryTables';
 import { layerName, type GenaiFolder } from './genaiFolder';
+import type { KvType } from './adaptGraph';
+import { LOGITS_FROM_INPUT, newRowsName } from './graphOutputs';
 import { COS_CACHE_INPUT, SIN_CACHE_INPUT } from './rotaryCaches';
 
 export interface GenaiKvShape {
 	readonly layers: number;
 	readonly kvHeads: number;
 	readonly headSize: number;
+	/** float16 values are held as their bits (Uint16Array), as onnxruntime-node takes them. */
+	readonly type: KvType;
 }
+
+type KvArray = Float32Array | Uint16Array;
+const BYTES: Record<KvType, number> = { float32: 4, float16: 2 };
 
 /**
  * One plan's KV cache in the graph's own layout: per layer a key and a value tensor
- * [1, kv_heads, capacity, head_size] float32, allocated once for the planned length. The same
- * tensors are fed as the past and bound as the present outputs, so GroupQueryAttention writes
- * the new rows in place (ORT-genai's past_present_share_buffer); bench/genaiKvPassing.bench.ts
- * measured this fastest of the three ways to pass the cache.
+ * [1, kv_heads, capacity, head_size] float32, allocated once for the planned length. They are
+ * fed as the past (onnxruntime reads inputs in place) and the adapted graph returns only the
+ * rows a run adds, which `append` writes after the cached ones. Binding them as the present
+ * outputs too (ORT-genai's shared buffer) would let attention write in place, but
+ * onnxruntime-node 1.30 copies every bound output into a fresh buffer after each run: the whole
+ * cache per token (bench/results/realsize.md).
  */
 export class GenaiKvCache {
 	readonly keys: Ort.Tensor[] = [];
@@ -34,15 +43,17 @@ export class GenaiKvCache {
 		const dims = [1, shape.kvHeads, capacity, shape.headSize];
 		const size = shape.kvHeads * capacity * shape.headSize;
 		for (let l = 0; l < shape.layers; l++) {
-			this.keys.push(new ort.Tensor('float32', new Float32Array(size), dims));
-			this.values.push(new ort.Tensor('float32', new Float32Array(size), dims));
+			const array = () =>
+				shape.type === 'float16' ? new Uint16Array(size) : new Float32Array(size);
+			this.keys.push(new ort.Tensor(shape.type, array(), dims));
+			this.values.push(new ort.Tensor(shape.type, array(), dims));
 		}
 		this.mask = new BigInt64Array(capacity).fill(1n);
 	}
 
 	/** Bytes a cache of `tokens` positions takes, for planning before any allocation. */
 	static bytesFor(shape: GenaiKvShape, tokens: number): number {
-		return 2 * shape.layers * shape.kvHeads * tokens * shape.headSize * 4;
+		return 2 * shape.layers * shape.kvHeads * tokens * shape.headSize * BYTES[shape.type];
 	}
 
 	/** Tokens whose keys and values are cached. */
@@ -69,11 +80,14 @@ export class GenaiKvCache {
 		];
 		for (const [from, to] of pairs) {
 			from.forEach((source, l) => {
-				const src = source.data as Float32Array;
-				const dst = to[l].data as Float32Array;
+				const src = source.data as KvArray;
+				const dst = to[l].data as KvArray;
 				for (let h = 0; h < kvHeads; h++) {
 					const at = h * this.capacity * headSize;
-					dst.set(src.subarray(at, at + run), h * target.capacity * headSize);
+					(dst as Float32Array).set(
+						src.subarray(at, at + run),
+						h * target.capacity * headSize,
+					);
 				}
 			});
 		}
@@ -88,11 +102,36 @@ export class GenaiKvCache {
 		this.filled = tokens;
 	}
 
-	commit(tokens: number): void {
+	/**
+	 * Appends a run's new rows, per layer a key and a value [1, kv_heads, tokens, head_size],
+	 * after the cached positions of each head.
+	 */
+	append(keys: readonly KvArray[], values: readonly KvArray[], tokens: number): void {
 		if (this.filled + tokens > this.capacity) {
 			throw new Error(
 				`KV cache: ${this.filled} + ${tokens} tokens pass the planned ${this.capacity}`,
 			);
+		}
+		const { kvHeads, headSize } = this.shape;
+		const run = tokens * headSize;
+		const pairs: [readonly KvArray[], Ort.Tensor[]][] = [
+			[keys, this.keys],
+			[values, this.values],
+		];
+		for (const [rows, cache] of pairs) {
+			rows.forEach((source, l) => {
+				if (source.length !== kvHeads * run) {
+					throw new Error(
+						`KV cache: layer ${l} returned ${source.length} values, not ${kvHeads} heads × ${tokens} rows × ${headSize}`,
+					);
+				}
+				const target = cache[l].data as KvArray;
+				for (let h = 0; h < kvHeads; h++) {
+					const at = (h * this.capacity + this.filled) * headSize;
+					// Both arrays have the cache's element type (the graph's new-row outputs).
+					(target as Float32Array).set(source.subarray(h * run, (h + 1) * run), at);
+				}
+			});
 		}
 		this.filled += tokens;
 	}
@@ -101,26 +140,27 @@ export class GenaiKvCache {
 /** The adapted graph's session with its names: runs tokens through a GenaiKvCache. */
 export class GenaiGraph {
 	private readonly pastNames: string[] = [];
-	private readonly presentNames: string[] = [];
+	private readonly rowNames: string[] = [];
 
 	constructor(
 		private readonly ort: typeof Ort,
 		private readonly session: Ort.InferenceSession,
 		readonly folder: GenaiFolder,
+		readonly kvType: KvType = 'float32',
 	) {
 		const { names, layers } = folder;
 		for (let l = 0; l < layers; l++) {
 			this.pastNames.push(layerName(names.pastKey, l), layerName(names.pastValue, l));
-			this.presentNames.push(
-				layerName(names.presentKey, l),
-				layerName(names.presentValue, l),
+			this.rowNames.push(
+				newRowsName(layerName(names.presentKey, l)),
+				newRowsName(layerName(names.presentValue, l)),
 			);
 		}
 	}
 
 	get kvShape(): GenaiKvShape {
 		const { layers, kvHeads, headSize } = this.folder;
-		return { layers, kvHeads, headSize };
+		return { layers, kvHeads, headSize, type: this.kvType };
 	}
 
 	newCache(capacity: number): GenaiKvCache {
@@ -129,14 +169,16 @@ export class GenaiGraph {
 
 	/**
 	 * Runs `ids` at positions cache.length …, appends their keys and values to the cache and
-	 * returns the logits [ids.length × vocab]. `tables` start at position 0 and cover at least
-	 * the new total: GroupQueryAttention indexes cos/sin by absolute position and refuses
-	 * caches with fewer rows than the total length.
+	 * returns the logits: of the last position [vocab] for `last`, of every position
+	 * [ids.length × vocab] for `all`. `tables` start at position 0 and cover at least the new
+	 * total: GroupQueryAttention indexes cos/sin by absolute position and refuses caches with
+	 * fewer rows than the total length.
 	 */
 	async forward(
 		ids: readonly number[],
 		cache: GenaiKvCache,
 		tables: RotaryTables,
+		logits: 'last' | 'all' = 'last',
 	): Promise<Float32Array> {
 		const total = cache.length + ids.length;
 		if (ids.length === 0) throw new Error('forward needs at least one token');
@@ -152,6 +194,7 @@ export class GenaiGraph {
 		}
 		const { ort, folder } = this;
 		const rows = total * tables.pairs;
+		const from = logits === 'last' ? ids.length - 1 : 0;
 		const feeds: Record<string, Ort.Tensor> = {
 			[folder.names.inputIds]: new ort.Tensor(
 				'int64',
@@ -170,17 +213,19 @@ export class GenaiGraph {
 				total,
 				tables.pairs,
 			]),
+			[LOGITS_FROM_INPUT]: new ort.Tensor('int64', BigInt64Array.of(BigInt(from)), [1]),
 		};
-		const fetches: Record<string, Ort.Tensor | null> = { [folder.names.logits]: null };
 		for (let l = 0; l < folder.layers; l++) {
-			const [key, value] = [cache.keys[l], cache.values[l]];
-			feeds[this.pastNames[2 * l]] = key;
-			feeds[this.pastNames[2 * l + 1]] = value;
-			fetches[this.presentNames[2 * l]] = key;
-			fetches[this.presentNames[2 * l + 1]] = value;
+			feeds[this.pastNames[2 * l]] = cache.keys[l];
+			feeds[this.pastNames[2 * l + 1]] = cache.values[l];
 		}
-		const out = await this.session.run(feeds, fetches);
-		cache.commit(ids.length);
+		const out = await this.session.run(feeds, [folder.names.logits, ...this.rowNames]);
+		const newRows = this.rowNames.map((name) => out[name].data as KvArray);
+		cache.append(
+			newRows.filter((_, i) => i % 2 === 0),
+			newRows.filter((_, i) => i % 2 === 1),
+			ids.length,
+		);
 		return out[folder.names.logits].data as Float32Array;
 	}
 

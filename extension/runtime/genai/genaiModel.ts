@@ -14,11 +14,7 @@ import type {
 import { buildRotaryTables, type RotarySpec } from '../../engine/rotaryTables';
 import { HfTokenizer } from '../hfTokenizer';
 import { ModelFolderError } from '../loadModelFolder';
-import {
-	DEFAULT_INTRA_OP_THREADS,
-	DEFAULT_MAX_KV_CACHE_BYTES,
-	DEFAULT_PREFILL_CHUNK,
-} from '../localModel';
+import { DEFAULT_MAX_KV_CACHE_BYTES, DEFAULT_PREFILL_CHUNK } from '../localModel';
 import { readModelChatTemplate, type ModelChatTemplate } from '../modelChatTemplate';
 import { loadOnnxRuntime } from '../onnxRuntime';
 import {
@@ -26,6 +22,7 @@ import {
 	defaultAdaptedDir,
 	openAdaptedSession,
 	type AdaptedGraph,
+	type KvType,
 } from './adaptGraph';
 import { GenaiGraph, GenaiKvCache } from './genaiGraph';
 import { readGenaiFolder, type GenaiFolder } from './genaiFolder';
@@ -35,7 +32,11 @@ import { genaiRope, type GenaiRope } from './genaiWindows';
 export { isGenaiFolder } from './genaiFolder';
 
 export interface GenaiModelOptions {
-	/** onnxruntime's intra-op threads (0: one per core); default half the cores. */
+	/**
+	 * onnxruntime's intra-op threads; 0 (the default) is onnxruntime's own choice, one per
+	 * physical core. At these sizes the work is long matmuls: on 2 cores, 2 threads prefilled and
+	 * decoded 1.7× faster than 1 (bench/results/realsize.md), unlike the bundled model's.
+	 */
 	readonly intraOpThreads?: number;
 	/** Tokens per prefill run. */
 	readonly prefillChunk?: number;
@@ -43,6 +44,8 @@ export interface GenaiModelOptions {
 	readonly maxKvCacheBytes?: number;
 	/** Where adapted graphs are kept (default: the extension's cache folder). */
 	readonly cacheDir?: string;
+	/** The KV cache's element type (float16: half the memory, attention in half precision). */
+	readonly kvType?: KvType;
 }
 
 /** Settings that change without reloading the weights. */
@@ -93,7 +96,7 @@ export class GenaiModel implements LanguageModel {
 	}
 
 	static async open(folderPath: string, options: GenaiModelOptions = {}): Promise<GenaiModel> {
-		const intraOpThreads = options.intraOpThreads ?? DEFAULT_INTRA_OP_THREADS;
+		const intraOpThreads = options.intraOpThreads ?? 0;
 		if (!Number.isInteger(intraOpThreads) || intraOpThreads < 0) {
 			throw new Error(`intraOpThreads must be an integer ≥ 0, not ${intraOpThreads}`);
 		}
@@ -109,13 +112,17 @@ export class GenaiModel implements LanguageModel {
 			);
 		}
 		const template = await readModelChatTemplate(folder.folder, tokenizer);
-		const adapted = await adaptGenaiGraph(folder, options.cacheDir ?? defaultAdaptedDir());
+		const adapted = await adaptGenaiGraph(
+			folder,
+			options.cacheDir ?? defaultAdaptedDir(),
+			options.kvType,
+		);
 		const rope = await genaiRope(folder, adapted);
 		const session = await openAdaptedSession(adapted, {
 			executionProviders: ['cpu'],
 			...(intraOpThreads === 0 ? {} : { intraOpNumThreads: intraOpThreads }),
 		});
-		const graph = new GenaiGraph(await loadOnnxRuntime(), session, folder);
+		const graph = new GenaiGraph(await loadOnnxRuntime(), session, folder, adapted.kvType);
 		return new GenaiModel(folder, adapted, graph, tokenizer, template, rope, tuning);
 	}
 
@@ -173,7 +180,7 @@ export class GenaiModel implements LanguageModel {
 		for (let start = 0; start < fed; start += this.tuning.prefillChunk) {
 			throwIfCancelled(token);
 			const chunk = ids.slice(start, Math.min(start + this.tuning.prefillChunk, fed));
-			const logits = await this.graph.forward(chunk, cache, tables);
+			const logits = await this.graph.forward(chunk, cache, tables, 'all');
 			for (let t = 0; t < chunk.length; t++) {
 				nll -= logSoftmaxAt(
 					logits.subarray(t * vocab, (t + 1) * vocab),

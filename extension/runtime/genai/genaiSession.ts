@@ -153,16 +153,15 @@ export class GenaiSession implements ModelSession {
 		token: CancellationToken | undefined,
 		hooks: GenerationHooks,
 	): Promise<Float32Array> {
-		const { graph, prefillChunk, folder } = this.model;
+		const { graph, prefillChunk } = this.model;
 		const started = performance.now();
 		const total = prompt.length - reused;
 		let logits: Float32Array = new Float32Array(0);
 		for (let start = reused; start < prompt.length; start += prefillChunk) {
 			throwIfCancelled(token);
 			const chunk = prompt.slice(start, start + prefillChunk);
-			const out = await graph.forward(chunk, cache, tables);
+			logits = await graph.forward(chunk, cache, tables);
 			for (const id of chunk) this.cachedIds.push(id);
-			logits = out.subarray((chunk.length - 1) * folder.vocabSize);
 			const done = start + chunk.length - reused;
 			const rate = done / Math.max(1e-9, (performance.now() - started) / 1000);
 			hooks.onPrefill?.({

@@ -67,7 +67,7 @@ export async function runtimeLogits(
 	let start = 0;
 	for (const size of chunks) {
 		const chunk = tokens.slice(start, start + size);
-		out.set(await model.graph.forward(chunk, cache, tables), start * vocab);
+		out.set(await model.graph.forward(chunk, cache, tables, 'all'), start * vocab);
 		start += size;
 	}
 	return out;

@@ -59,7 +59,41 @@ function editJson(file: string, edit: (json: Record<string, unknown>) => void): 
 	writeFileSync(file, JSON.stringify(json));
 }
 
-/** Runs a graph over `ids` one chunk at a time, the way ORT-genai feeds it (present → past). */
+/**
+ * The adapted graph computes attention in plain ops instead of GroupQueryAttention
+ * (attentionRewrite.ts), so its logits match the original's to float rounding, not bit for bit:
+ * the largest difference over all steps must stay within `tolerance`.
+ */
+function assertClose(actual: Float32Array[], expected: Float32Array[], tolerance: number): void {
+	assert.equal(actual.length, expected.length);
+	let worst = 0;
+	actual.forEach((logits, step) => {
+		assert.equal(logits.length, expected[step].length, `step ${step}`);
+		logits.forEach((x, i) => (worst = Math.max(worst, Math.abs(x - expected[step][i]))));
+	});
+	if (process.env.REPLICA_REPORT === '1')
+		console.log(`      max |diff| ${worst.toExponential(2)}`);
+	assert.ok(worst <= tolerance, `max |diff| ${worst} > ${tolerance}`);
+}
+
+/** `past` [1, kv, P, head] followed by `rows` [1, kv, n, head] on axis 2, head by head. */
+function grow(ort: typeof Ort, past: Ort.Tensor, rows: Ort.Tensor): Ort.Tensor {
+	const [, heads, p, head] = past.dims;
+	const n = rows.dims[2];
+	const data = new Float32Array(heads * (p + n) * head);
+	const [a, b] = [past.data as Float32Array, rows.data as Float32Array];
+	for (let h = 0; h < heads; h++) {
+		data.set(a.subarray(h * p * head, (h + 1) * p * head), h * (p + n) * head);
+		data.set(b.subarray(h * n * head, (h + 1) * n * head), (h * (p + n) + p) * head);
+	}
+	return new ort.Tensor('float32', data, [1, heads, p + n, head]);
+}
+
+/**
+ * Runs a graph over `ids` one chunk at a time, the way ORT-genai feeds it (present → past). The
+ * adapted graph (given `caches`) returns every position's logits for logits_from 0, and only
+ * the new rows of each present, which are appended to the past here.
+ */
 async function runChunks(
 	ort: typeof Ort,
 	session: Ort.InferenceSession,
@@ -96,12 +130,17 @@ async function runChunks(
 			const { cos, sin } = caches(total);
 			feeds.cos_cache = new ort.Tensor('float32', cos.data, [cos.rows, cos.columns]);
 			feeds.sin_cache = new ort.Tensor('float32', sin.data, [sin.rows, sin.columns]);
+			feeds.logits_from = new ort.Tensor('int64', BigInt64Array.of(0n), [1]);
 		}
 		const out = await session.run(feeds);
 		logits.push(out.logits.data as Float32Array);
 		for (let l = 0; l < folder.layers; l++) {
 			for (const part of ['key', 'value']) {
-				past[`past_key_values.${l}.${part}`] = out[`present.${l}.${part}`];
+				const name = `past_key_values.${l}.${part}`;
+				past[name] =
+					caches === undefined
+						? out[`present.${l}.${part}`]
+						: grow(ort, past[name], out[`present.${l}.${part}/new_rows`]);
 			}
 		}
 		done = total;
@@ -173,7 +212,7 @@ describe('ORT-genai graph adaptation', function () {
 			'/model/rotemb_caches_subgraph/If',
 			'/model/rotemb_caches_subgraph/Greater',
 		]);
-		assert.deepEqual(adapted.inputNames.slice(-2), ['cos_cache', 'sin_cache']);
+		assert.deepEqual(adapted.inputNames.slice(-3), ['cos_cache', 'sin_cache', 'logits_from']);
 		assert.equal(adapted.base.base, 10000);
 		// The generator's factors, and √(1 + ln 4 / ln 8) for s = 32/8, L = 8.
 		const attention = Math.sqrt(1 + Math.log(4) / Math.log(8));
@@ -200,10 +239,11 @@ describe('ORT-genai graph adaptation', function () {
 			],
 		);
 		assert.deepEqual(adapted.discrepancies, []);
-		// The 32×8 and 8×8 constants left model.onnx; the weights stay in the user's data file.
-		assert.ok(
-			statSync(adapted.modelFile).size < statSync(path.join(dir, 'model.onnx')).size - 1200,
-		);
+		// The 32×8 and 8×8 constants left model.onnx (no If, no Constant holds a float matrix);
+		// the weights stay in the user's data file.
+		const graph = decodeModel(readFileSync(adapted.modelFile), adapted.modelFile).graph ?? {};
+		assert.ok((graph.node ?? []).every((n) => n.opType !== 'If' && n.opType !== 'Constant'));
+		assert.ok((graph.initializer ?? []).every((t) => (t.rawData?.length ?? 0) < 64));
 		assert.deepEqual(readdirSync(adapted.cacheFolder).sort(), ['adapted.json', 'model.onnx']);
 		assert.equal(adapted.externalDataFolder, dir);
 	});
@@ -218,7 +258,7 @@ describe('ORT-genai graph adaptation', function () {
 		const ort = await loadOnnxRuntime();
 		const original = await ort.InferenceSession.create(folder.modelFile);
 		const lifted = await openAdaptedSession(adapted);
-		assert.deepEqual(lifted.inputNames.slice(-2), ['cos_cache', 'sin_cache']);
+		assert.deepEqual(lifted.inputNames.slice(-3), ['cos_cache', 'sin_cache', 'logits_from']);
 		const ids = [5, 9, 17, 30, 2, 44, 11, 7, 19, 23, 40, 3, 8, 16];
 		// Prefill 5 (short), decode to 8 (short), then 9… (the original switches to long).
 		const chunks = [5, 1, 1, 1, 1, 1, 2, 2];
@@ -227,8 +267,7 @@ describe('ORT-genai graph adaptation', function () {
 		const actual = await runChunks(ort, lifted, folder, ids, chunks, pick);
 		await original.release();
 		await lifted.release();
-		assert.equal(actual.length, expected.length);
-		actual.forEach((logits, step) => assert.deepEqual(logits, expected[step], `step ${step}`));
+		assertClose(actual, expected, 1e-5);
 	});
 
 	it('lifts a plain cache initializer held in external data (partial rotary)', async () => {
@@ -257,7 +296,7 @@ describe('ORT-genai graph adaptation', function () {
 		const actual = await runChunks(ort, lifted, folder, ids, [4, 1, 2], () => source.single);
 		await original.release();
 		await lifted.release();
-		actual.forEach((logits, step) => assert.deepEqual(logits, expected[step], `step ${step}`));
+		assertClose(actual, expected, 1e-5);
 	});
 
 	it('never touches the user folder and reuses a valid adaptation', async () => {
@@ -464,9 +503,7 @@ describe('ORT-genai graph adaptation', function () {
 				const actual = await runChunks(ort, lifted, folder, ids, chunks, pick);
 				await original.release();
 				await lifted.release();
-				actual.forEach((logits, step) =>
-					assert.deepEqual(logits, expected[step], `step ${step}`),
-				);
+				assertClose(actual, expected, kind.endsWith('-acc4') ? 0.1 : 1e-4);
 				assert.deepEqual(folderDigest(dir), before);
 			});
 		}

@@ -1,0 +1,141 @@
+import type { Limits } from './limits';
+import type { ModelCost } from './modelCost';
+import { median, type SideReport } from './shared';
+
+/** The medians over repeats of one side on one kind. */
+export interface SideSummary {
+	readonly label: string;
+	readonly runs: number;
+	readonly error?: string;
+	readonly prefill: Record<number, number>;
+	readonly decode: Record<number, number>;
+	readonly ttftMs: Record<number, number>;
+	readonly kvBytes: Record<number, number>;
+	readonly followUpMs?: number;
+	readonly peakRssMiB: number;
+	readonly loadMs: number;
+	readonly greedy: Record<number, readonly number[]>;
+}
+
+export function summarize(label: string, reports: readonly SideReport[]): SideSummary {
+	const ok = reports.filter((r) => r.error === undefined);
+	const error = reports.find((r) => r.error !== undefined)?.error;
+	const byLength = (pick: (row: SideReport['rows'][number]) => number) => {
+		const out: Record<number, number> = {};
+		for (const length of new Set(ok.flatMap((r) => r.rows.map((row) => row.length)))) {
+			out[length] = median(
+				ok.flatMap((r) => r.rows.filter((row) => row.length === length).map(pick)),
+			);
+		}
+		return out;
+	};
+	const followUps = ok.flatMap((r) => (r.followUp ? [r.followUp.timeToFirstTokenMs] : []));
+	const greedy: Record<number, readonly number[]> = {};
+	for (const row of ok[0]?.rows ?? []) greedy[row.length] = row.greedy;
+	return {
+		label,
+		runs: ok.length,
+		...(error !== undefined && ok.length === 0 ? { error } : {}),
+		prefill: byLength((row) => row.prefillTokensPerSecond),
+		decode: byLength((row) => row.decodeTokensPerSecond),
+		ttftMs: byLength((row) => row.timeToFirstTokenMs),
+		kvBytes: byLength((row) => row.kvBytes),
+		...(followUps.length > 0 ? { followUpMs: median(followUps) } : {}),
+		peakRssMiB: ok.length > 0 ? median(ok.map((r) => r.peakRssMiB)) : 0,
+		loadMs: ok.length > 0 ? median(ok.map((r) => r.loadMs)) : 0,
+		greedy,
+	};
+}
+
+/** The decode ceiling at `length` cached: bandwidth over the bytes a step must read. */
+export function decodeCeiling(cost: ModelCost, bandwidthGBps: number, length: number): number {
+	return (bandwidthGBps * 1e9) / (cost.weightBytesPerStep + cost.kvBytesPerToken * length);
+}
+
+/** The prefill ceiling: the layers' int4 GEMM work per token at the best measured GEMM throughput. */
+export function prefillCeiling(cost: ModelCost, limits: Limits): number {
+	let seconds = 0;
+	for (const [k, flops] of Object.entries(cost.flopsByK)) {
+		const best = Math.max(...limits.gemm.filter((g) => g.k === Number(k)).map((g) => g.gflops));
+		seconds += flops / (best * 1e9);
+	}
+	return 1 / seconds;
+}
+
+const f = (x: number | undefined, digits = 1) =>
+	x === undefined || !Number.isFinite(x) ? '—' : x.toFixed(digits);
+const mib = (bytes: number | undefined) => (bytes ? (bytes / 2 ** 20).toFixed(0) : '—');
+
+/** The markdown table of one kind: one column per side, then the ratios and the ceilings. */
+export function kindTable(
+	sides: readonly SideSummary[],
+	cost: ModelCost,
+	limits: Limits,
+	lengths: readonly number[],
+): string {
+	const [engine, ...others] = sides;
+	const bandwidth = Math.max(...Object.values(limits.copyGBps));
+	const head = [
+		'measure',
+		...sides.map((s) => s.label),
+		...others.map((o) => `${engine.label} / ${o.label}`),
+		'ceiling',
+		`${engine.label} / ceiling`,
+	];
+	const lines = [
+		`| ${head.join(' | ')} |`,
+		`|---|${head
+			.slice(1)
+			.map(() => '---:')
+			.join('|')}|`,
+	];
+	const push = (cells: string[]) => lines.push(`| ${cells.join(' | ')} |`);
+	const row = (name: string, values: (number | undefined)[], ceiling?: number, digits = 1) => {
+		const ratios = others.map((_, i) => {
+			const [a, b] = [values[0], values[i + 1]];
+			return a && b ? `${(a / b).toFixed(2)}×` : '—';
+		});
+		const vsCeiling = ceiling && values[0] ? `${(values[0] / ceiling).toFixed(2)}×` : '';
+		push([
+			name,
+			...values.map((v) => f(v, digits)),
+			...ratios,
+			ceiling ? f(ceiling) : '',
+			vsCeiling,
+		]);
+	};
+	const prefillMax = prefillCeiling(cost, limits);
+	for (const l of lengths) {
+		row(
+			`prefill tok/s, ${l} tokens`,
+			sides.map((s) => s.prefill[l]),
+			prefillMax,
+		);
+	}
+	for (const l of lengths) {
+		row(
+			`decode tok/s, ${l} cached`,
+			sides.map((s) => s.decode[l]),
+			decodeCeiling(cost, bandwidth, l),
+			2,
+		);
+	}
+	for (const l of lengths) {
+		row(
+			`time to first token s, ${l} tokens`,
+			sides.map((s) => (s.ttftMs[l] === undefined ? undefined : s.ttftMs[l] / 1000)),
+		);
+	}
+	row(
+		'follow-up time to first token s (prefix reused)',
+		sides.map((s) => (s.followUpMs === undefined ? undefined : s.followUpMs / 1000)),
+		undefined,
+		2,
+	);
+	const last = lengths[lengths.length - 1];
+	const blank = Array<string>(others.length + 2).fill('');
+	push([`KV MiB at ${last}`, ...sides.map((s) => mib(s.kvBytes[last])), ...blank]);
+	push(['peak RSS MiB', ...sides.map((s) => f(s.peakRssMiB, 0)), ...blank]);
+	push(['load s', ...sides.map((s) => f(s.loadMs / 1000)), ...blank]);
+	return lines.join('\n');
+}
