@@ -10,7 +10,6 @@ import {
 } from '../engine/generation/chatTemplate';
 import { checkKvBudget } from '../engine/generation/memoryGuard';
 import { Sampler } from '../engine/generation/sampling';
-import { StopStringFilter, TextStream } from '../engine/generation/textStream';
 import type {
 	GenerationHooks,
 	GenerationRequest,
@@ -21,30 +20,24 @@ import type {
 	ModelSession,
 	PerplexityResult,
 	PlanInfo,
-	StopReason,
 } from '../engine/model/languageModel';
 import { buildRotaryTables, type RotarySpec } from '../engine/rotaryTables';
+import { checkedTuning, decodeAnswer, logSoftmaxAt, type ModelTuning } from './decoding';
 import { KvCache } from './kvCache';
 import { loadModelFolder, type ModelFolder } from './loadModelFolder';
 import { LongropeGraph, type GraphOptimization } from './longropeGraph';
 
-export interface LocalModelOptions {
+export interface LocalModelOptions extends ModelTuning {
 	/** onnxruntime's intra-op threads (0: one per core); default half the cores (bench/results/session.md). */
 	readonly intraOpThreads?: number;
 	readonly graphOptimization?: GraphOptimization;
-	/** Tokens per prefill run: attention memory against run overhead; 256 measured best (bench/results/session.md). */
-	readonly prefillChunk?: number;
-	/** Requests whose planned KV cache is larger are refused before anything is allocated. */
-	readonly maxKvCacheBytes?: number;
 }
 
-export const DEFAULT_PREFILL_CHUNK = 256;
 /** On a 2-core machine with the editor busy, 1 thread beat 2 by 2.5× (bench/results/session.md); spinning threads fight the host. */
 export const DEFAULT_INTRA_OP_THREADS = Math.max(1, Math.floor(availableParallelism() / 2));
-export const DEFAULT_MAX_KV_CACHE_BYTES = 1024 * 1024 * 1024;
 
 /** Settings that change without reloading the weights. */
-export type LocalModelTuning = Pick<LocalModelOptions, 'prefillChunk' | 'maxKvCacheBytes'>;
+export type LocalModelTuning = ModelTuning;
 
 /** The turn markers of the bundled template, as text: a small model may write them out. */
 const STOP_STRINGS = ['<|end|>', '<|user|>', '<|system|>'];
@@ -309,52 +302,30 @@ export class Conversation implements ModelSession {
 		}
 		const prefillMs = performance.now() - started;
 
-		const history = [...prompt];
-		const stopIds = new Set(plan.stopIds);
-		const text = new TextStream((ids) => model.folder.tokenizer.decode(ids));
-		const stops = new StopStringFilter(model.stopStrings);
-		let newTokens = 0;
-		let stopReason: StopReason = 'max-tokens';
-		let firstTokenMs = 0;
-		const decodeStarted = performance.now();
-		for (;;) {
-			const id = sampler.next(logits, history);
-			if (newTokens === 0) firstTokenMs = performance.now() - started;
-			if (stopIds.has(id)) {
-				stopReason = 'stop-token';
-				break;
-			}
-			newTokens++;
-			history.push(id);
-			const delta = stops.push(text.push(id));
-			if (delta) yield delta;
-			if (stops.stopped) {
-				stopReason = 'stop-string';
-				break;
-			}
-			if (newTokens >= maxNewTokens) break;
-			throwIfCancelled(token);
-			logits = await model.graph.forward(
-				[id],
-				this.rope.tables(this.cachedIds.length, 1),
-				this.cache,
-			);
-			this.cachedIds.push(id);
-		}
-		if (!stops.stopped) {
-			const tail = stops.push(text.flush()) + stops.flush();
-			if (tail) yield tail;
-		}
-		const decodeSeconds = (performance.now() - decodeStarted) / 1000;
+		const decoded = yield* decodeAnswer({
+			prompt,
+			logits,
+			step: async (id) => {
+				const next = await model.graph.forward(
+					[id],
+					this.rope.tables(this.cachedIds.length, 1),
+					this.cache,
+				);
+				this.cachedIds.push(id);
+				return next;
+			},
+			sampler,
+			stopIds: plan.stopIds,
+			stopStrings: model.stopStrings,
+			tokenizer: model.folder.tokenizer,
+			maxNewTokens,
+			started,
+			token,
+		});
 		return {
 			plan: info,
-			newTokens,
-			tokenIds: history.slice(prompt.length),
-			stopReason,
-			timeToFirstTokenMs: firstTokenMs,
+			...decoded,
 			prefillTokensPerSecond: total / Math.max(1e-9, prefillMs / 1000),
-			decodeTokensPerSecond:
-				newTokens > 1 ? (newTokens - 1) / Math.max(1e-9, decodeSeconds) : 0,
 			kvBytes: this.cache.bytes,
 		};
 	}
@@ -369,26 +340,4 @@ export class Conversation implements ModelSession {
 		this.cache.dispose();
 		this.rope.dispose();
 	}
-}
-
-function checkedTuning(tuning: LocalModelTuning): Required<LocalModelTuning> {
-	const checked = {
-		prefillChunk: tuning.prefillChunk ?? DEFAULT_PREFILL_CHUNK,
-		maxKvCacheBytes: tuning.maxKvCacheBytes ?? DEFAULT_MAX_KV_CACHE_BYTES,
-	};
-	if (!Number.isInteger(checked.prefillChunk) || checked.prefillChunk <= 0) {
-		throw new Error(`prefillChunk must be a positive integer, not ${checked.prefillChunk}`);
-	}
-	if (!(checked.maxKvCacheBytes > 0)) {
-		throw new Error(`maxKvCacheBytes must be positive, not ${checked.maxKvCacheBytes}`);
-	}
-	return checked;
-}
-
-function logSoftmaxAt(row: Float32Array, target: number): number {
-	let max = -Infinity;
-	for (let v = 0; v < row.length; v++) if (row[v] > max) max = row[v];
-	let sum = 0;
-	for (let v = 0; v < row.length; v++) sum += Math.exp(row[v] - max);
-	return row[target] - max - Math.log(sum);
 }

@@ -14,7 +14,7 @@ import type {
 import { buildRotaryTables, type RotarySpec } from '../../engine/rotaryTables';
 import { HfTokenizer } from '../hfTokenizer';
 import { ModelFolderError } from '../loadModelFolder';
-import { DEFAULT_MAX_KV_CACHE_BYTES, DEFAULT_PREFILL_CHUNK } from '../localModel';
+import { checkedTuning, logSoftmaxAt, type ModelTuning } from '../decoding';
 import { readModelChatTemplate, type ModelChatTemplate } from '../modelChatTemplate';
 import { loadOnnxRuntime } from '../onnxRuntime';
 import {
@@ -31,17 +31,13 @@ import { genaiRope, type GenaiRope } from './genaiWindows';
 
 export { isGenaiFolder } from './genaiFolder';
 
-export interface GenaiModelOptions {
+export interface GenaiModelOptions extends ModelTuning {
 	/**
 	 * onnxruntime's intra-op threads; 0 (the default) is onnxruntime's own choice, one per
 	 * physical core. At these sizes the work is long matmuls: on 2 cores, 2 threads prefilled and
 	 * decoded 1.7× faster than 1 (bench/results/realsize.md), unlike the bundled model's.
 	 */
 	readonly intraOpThreads?: number;
-	/** Tokens per prefill run. */
-	readonly prefillChunk?: number;
-	/** Requests whose planned KV cache is larger are refused before anything is allocated. */
-	readonly maxKvCacheBytes?: number;
 	/** Where adapted graphs are kept (default: the extension's cache folder). */
 	readonly cacheDir?: string;
 	/** The KV cache's element type (float16: half the memory, attention in half precision). */
@@ -49,7 +45,7 @@ export interface GenaiModelOptions {
 }
 
 /** Settings that change without reloading the weights. */
-export type GenaiTuning = Pick<GenaiModelOptions, 'prefillChunk' | 'maxKvCacheBytes'>;
+export type GenaiTuning = ModelTuning;
 
 /** Turn markers that end an answer when they appear as text; only those the vocabulary has. */
 const STOP_STRING_CANDIDATES = ['<|end|>', '<|user|>', '<|system|>', '<|endoftext|>'];
@@ -194,27 +190,4 @@ export class GenaiModel implements LanguageModel {
 	async dispose(): Promise<void> {
 		await this.graph.dispose();
 	}
-}
-
-/** The tuning with defaults for what it leaves out (a retune to a choice that names neither). */
-function checkedTuning(tuning: GenaiTuning): Required<GenaiTuning> {
-	const checked = {
-		prefillChunk: tuning.prefillChunk ?? DEFAULT_PREFILL_CHUNK,
-		maxKvCacheBytes: tuning.maxKvCacheBytes ?? DEFAULT_MAX_KV_CACHE_BYTES,
-	};
-	if (!Number.isInteger(checked.prefillChunk) || checked.prefillChunk <= 0) {
-		throw new Error(`prefillChunk must be a positive integer, not ${checked.prefillChunk}`);
-	}
-	if (!(checked.maxKvCacheBytes > 0)) {
-		throw new Error(`maxKvCacheBytes must be positive, not ${checked.maxKvCacheBytes}`);
-	}
-	return checked;
-}
-
-function logSoftmaxAt(row: Float32Array, target: number): number {
-	let max = -Infinity;
-	for (let v = 0; v < row.length; v++) if (row[v] > max) max = row[v];
-	let sum = 0;
-	for (let v = 0; v < row.length; v++) sum += Math.exp(row[v] - max);
-	return row[target] - max - Math.log(sum);
 }

@@ -2,17 +2,16 @@ import { throwIfCancelled, type CancellationToken } from '../../engine/cancellat
 import { FactorManager } from '../../engine/factorManager';
 import type { FactorChoice } from '../../engine/factorSelection';
 import { Sampler } from '../../engine/generation/sampling';
-import { StopStringFilter, TextStream } from '../../engine/generation/textStream';
 import type {
 	GenerationHooks,
 	GenerationRequest,
 	GenerationStats,
 	ModelSession,
 	PlanInfo,
-	StopReason,
 } from '../../engine/model/languageModel';
 import type { RequestPlan } from '../../engine/model/requestPlan';
 import type { RotaryTables } from '../../engine/rotaryTables';
+import { decodeAnswer } from '../decoding';
 import type { GenaiKvCache } from './genaiGraph';
 import type { GenaiModel } from './genaiModel';
 
@@ -94,52 +93,30 @@ export class GenaiSession implements ModelSession {
 		hooks.onStart?.(info);
 
 		const started = performance.now();
-		let logits = await this.prefill(prompt, reused, cache, tables, token, hooks);
+		const logits = await this.prefill(prompt, reused, cache, tables, token, hooks);
 		const prefillMs = performance.now() - started;
 
-		const history = [...prompt];
-		const stopIds = new Set(plan.stopIds);
-		const text = new TextStream((ids) => model.tokenizer.decode(ids));
-		const stops = new StopStringFilter(model.stopStrings);
-		let newTokens = 0;
-		let stopReason: StopReason = 'max-tokens';
-		let firstTokenMs = 0;
-		const decodeStarted = performance.now();
-		for (;;) {
-			const id = sampler.next(logits, history);
-			if (newTokens === 0) firstTokenMs = performance.now() - started;
-			if (stopIds.has(id)) {
-				stopReason = 'stop-token';
-				break;
-			}
-			newTokens++;
-			history.push(id);
-			const delta = stops.push(text.push(id));
-			if (delta) yield delta;
-			if (stops.stopped) {
-				stopReason = 'stop-string';
-				break;
-			}
-			if (newTokens >= plan.answerTokens) break;
-			throwIfCancelled(token);
-			logits = await model.graph.forward([id], cache, tables);
-			this.cachedIds.push(id);
-		}
-		if (!stops.stopped) {
-			const tail = stops.push(text.flush()) + stops.flush();
-			if (tail) yield tail;
-		}
-		const decodeSeconds = (performance.now() - decodeStarted) / 1000;
+		const decoded = yield* decodeAnswer({
+			prompt,
+			logits,
+			step: async (id) => {
+				const next = await model.graph.forward([id], cache, tables);
+				this.cachedIds.push(id);
+				return next;
+			},
+			sampler,
+			stopIds: plan.stopIds,
+			stopStrings: model.stopStrings,
+			tokenizer: model.tokenizer,
+			maxNewTokens: plan.answerTokens,
+			started,
+			token,
+		});
 		const prefilled = prompt.length - reused;
 		return {
 			plan: info,
-			newTokens,
-			tokenIds: history.slice(prompt.length),
-			stopReason,
-			timeToFirstTokenMs: firstTokenMs,
+			...decoded,
 			prefillTokensPerSecond: prefilled / Math.max(1e-9, prefillMs / 1000),
-			decodeTokensPerSecond:
-				newTokens > 1 ? (newTokens - 1) / Math.max(1e-9, decodeSeconds) : 0,
 			kvBytes: cache.bytes,
 		};
 	}

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { ModelHolder } from '../../../extension/app/models';
 import { GenaiModel } from '../../../extension/runtime/genai/genaiModel';
-import { DEFAULT_PREFILL_CHUNK, LocalModel } from '../../../extension/runtime/localModel';
+import { DEFAULT_PREFILL_CHUNK } from '../../../extension/runtime/decoding';
+import { LocalModel } from '../../../extension/runtime/localModel';
 import { REPLICAS } from '../helpers/replicaReference';
 
 const BUNDLED = path.resolve(__dirname, '../../../models/longrope-tiny');
