@@ -68,7 +68,7 @@ async function child(kind: 'job' | 'limits', arg: string): Promise<void> {
 function spawnChild(flag: string, payload: object): unknown {
 	const result = spawnSync(
 		process.execPath,
-		['--expose-gc', '-r', 'esbuild-register', __filename, flag, JSON.stringify(payload)],
+		['-r', 'esbuild-register', __filename, flag, JSON.stringify(payload)],
 		{
 			cwd: ROOT,
 			encoding: 'utf8',

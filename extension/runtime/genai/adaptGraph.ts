@@ -22,7 +22,7 @@ import { OnnxDecodeError, decodeModel, encodeModel, type GraphProto } from './on
 import { findAttention, findCacheSource, liftCaches, type CacheSource } from './rotaryCaches';
 
 /** Bumped whenever the rewrite changes, so that graphs adapted by older code are redone. */
-export const ADAPTER_VERSION = 3;
+export const ADAPTER_VERSION = 4;
 const META_FILE = 'adapted.json';
 
 /**
@@ -121,14 +121,17 @@ export async function adaptGenaiGraph(
 	const graph = model.graph as GraphProto;
 	const attention = findAttention(graph);
 	const columns = recovered[0].factors.length;
-	const removedNodes = liftCaches(graph, attention, source, columns);
-	narrowLogits(graph, folder.names);
-	if (kvType === 'float16') {
-		presentRows(graph, attention, folder.names, folder.layers);
-		halfPrecisionKv(graph, attention, folder.names, folder.layers);
-	} else {
-		rewriteAttention(graph, attention, folder.names, folder.headSize, 2 * columns);
-	}
+	const removedNodes = rewrite(folder, () => {
+		const removed = liftCaches(graph, attention, source, columns);
+		narrowLogits(graph, folder.names);
+		if (kvType === 'float16') {
+			presentRows(graph, attention, folder.names, folder.layers);
+			halfPrecisionKv(graph, attention, folder.names, folder.layers);
+		} else {
+			rewriteAttention(graph, attention, folder.names, folder.headSize, 2 * columns);
+		}
+		return removed;
+	});
 	const adapted = encodeModel(model);
 	const externalFiles = externalLocations(graph);
 	const initializers = new Set((graph.initializer ?? []).map((t) => t.name));
@@ -223,6 +226,18 @@ function analyze(bytes: Uint8Array, folder: GenaiFolder, base: BaseChoice) {
 	} catch (err) {
 		if (err instanceof GraphShapeError || err instanceof OnnxDecodeError) {
 			throw new ModelFolderError(`${file} cannot be adapted: ${err.message}`);
+		}
+		throw err;
+	}
+}
+
+/** Runs a graph rewrite; a graph it cannot handle is the folder's problem, said as such. */
+function rewrite<T>(folder: GenaiFolder, edit: () => T): T {
+	try {
+		return edit();
+	} catch (err) {
+		if (err instanceof GraphShapeError) {
+			throw new ModelFolderError(`${folder.modelFile} cannot be adapted: ${err.message}`);
 		}
 		throw err;
 	}

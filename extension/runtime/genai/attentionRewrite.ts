@@ -116,13 +116,14 @@ export function rewriteAttention(
 
 	// Masks (0 or −∞) added to the scores [1, kv_heads, group·run, keys], whose row j·run + t is
 	// query t of the group's j-th head. Past rows count below the cached length; a local window
-	// keeps keys at positions ≥ query position − window, as GroupQueryAttention does.
+	// keeps keys at positions > query position − window, as GroupQueryAttention does.
 	const [open, shut] = [float('zero_f', 0), float('minus_inf', -Infinity)];
 	const tile = ints('tile', [group, 1]);
 	let pastOk = node('Less', [cols, past]);
 	let newOk = node('LessOrEqual', [column(runRows), row(runRows)]);
 	if (window > 0) {
-		const w = ints('window', [window]);
+		// The last `window` positions, the query's own included (onnxruntime 1.30's CPU kernel).
+		const w = ints('window', [window - 1]);
 		const lowest = row(node('Sub', [queryPositions, w]));
 		pastOk = node('And', [pastOk, node('GreaterOrEqual', [cols, lowest])]);
 		const lowestNew = row(node('Sub', [runRows, w]));

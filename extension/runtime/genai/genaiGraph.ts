@@ -31,22 +31,59 @@ export class GenaiKvCache {
 	/** attention_mask: ones, fed as a prefix view of the total length. */
 	readonly mask: BigInt64Array;
 	private filled = 0;
+	/** Set once another cache took the buffers over. */
+	private released = false;
 
+	/**
+	 * A cache of `capacity` positions; with `from`, it takes over the first `from.tokens`
+	 * positions of another cache, layer by layer, releasing each of that cache's buffers as soon
+	 * as it is copied (so that a growing conversation does not hold two whole caches at once).
+	 */
 	constructor(
 		ort: typeof Ort,
 		readonly shape: GenaiKvShape,
 		readonly capacity: number,
+		from?: { readonly cache: GenaiKvCache; readonly tokens: number },
 	) {
 		if (!Number.isInteger(capacity) || capacity <= 0) {
 			throw new Error(`a KV cache needs a positive whole capacity, not ${capacity}`);
 		}
-		const dims = [1, shape.kvHeads, capacity, shape.headSize];
-		const size = shape.kvHeads * capacity * shape.headSize;
+		if (from && (from.tokens > from.cache.filled || from.tokens > capacity)) {
+			throw new Error(
+				`KV cache: cannot take over ${from.tokens} positions (${from.cache.filled} cached, room for ${capacity})`,
+			);
+		}
+		const { kvHeads, headSize, type } = shape;
+		const size = kvHeads * capacity * headSize;
+		const tensor = (rows: number, data: KvArray) =>
+			new ort.Tensor(type, data, [1, kvHeads, rows, headSize]);
+		const array = (n: number) =>
+			type === 'float16' ? new Uint16Array(n) : new Float32Array(n);
 		for (let l = 0; l < shape.layers; l++) {
-			const array = () =>
-				shape.type === 'float16' ? new Uint16Array(size) : new Float32Array(size);
-			this.keys.push(new ort.Tensor(shape.type, array(), dims));
-			this.values.push(new ort.Tensor(shape.type, array(), dims));
+			for (const [mine, theirs] of [
+				[this.keys, from?.cache.keys],
+				[this.values, from?.cache.values],
+			] as const) {
+				const data = array(size);
+				if (from && theirs) {
+					const old = theirs[l].data as KvArray;
+					const run = from.tokens * headSize;
+					for (let h = 0; h < kvHeads; h++) {
+						const at = h * from.cache.capacity * headSize;
+						(data as Float32Array).set(
+							old.subarray(at, at + run),
+							h * capacity * headSize,
+						);
+					}
+					theirs[l] = tensor(0, array(0));
+				}
+				mine.push(tensor(capacity, data));
+			}
+		}
+		if (from) {
+			this.filled = from.tokens;
+			from.cache.released = true;
+			from.cache.filled = 0;
 		}
 		this.mask = new BigInt64Array(capacity).fill(1n);
 	}
@@ -65,35 +102,6 @@ export class GenaiKvCache {
 		return GenaiKvCache.bytesFor(this.shape, this.capacity);
 	}
 
-	/** Copies the first `tokens` positions of every head into `target` (a cache for another plan). */
-	copyPrefixTo(target: GenaiKvCache, tokens: number): void {
-		if (tokens > this.filled || tokens > target.capacity) {
-			throw new Error(
-				`KV cache: cannot copy ${tokens} positions (${this.filled} cached, room for ${target.capacity})`,
-			);
-		}
-		const { kvHeads, headSize } = this.shape;
-		const run = tokens * headSize;
-		const pairs: [Ort.Tensor[], Ort.Tensor[]][] = [
-			[this.keys, target.keys],
-			[this.values, target.values],
-		];
-		for (const [from, to] of pairs) {
-			from.forEach((source, l) => {
-				const src = source.data as KvArray;
-				const dst = to[l].data as KvArray;
-				for (let h = 0; h < kvHeads; h++) {
-					const at = h * this.capacity * headSize;
-					(dst as Float32Array).set(
-						src.subarray(at, at + run),
-						h * target.capacity * headSize,
-					);
-				}
-			});
-		}
-		target.filled = tokens;
-	}
-
 	/** Forgets everything after the first `tokens` positions (a shared prompt prefix stays). */
 	truncate(tokens: number): void {
 		if (!Number.isInteger(tokens) || tokens < 0 || tokens > this.filled) {
@@ -107,6 +115,7 @@ export class GenaiKvCache {
 	 * after the cached positions of each head.
 	 */
 	append(keys: readonly KvArray[], values: readonly KvArray[], tokens: number): void {
+		if (this.released) throw new Error('KV cache: its buffers were handed to a larger cache');
 		if (this.filled + tokens > this.capacity) {
 			throw new Error(
 				`KV cache: ${this.filled} + ${tokens} tokens pass the planned ${this.capacity}`,
@@ -163,8 +172,12 @@ export class GenaiGraph {
 		return { layers, kvHeads, headSize, type: this.kvType };
 	}
 
-	newCache(capacity: number): GenaiKvCache {
-		return new GenaiKvCache(this.ort, this.kvShape, capacity);
+	/** A cache of `capacity` positions, taking over the first `from.tokens` of `from.cache`. */
+	newCache(
+		capacity: number,
+		from?: { readonly cache: GenaiKvCache; readonly tokens: number },
+	): GenaiKvCache {
+		return new GenaiKvCache(this.ort, this.kvShape, capacity, from);
 	}
 
 	/**

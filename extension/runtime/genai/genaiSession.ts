@@ -15,6 +15,9 @@ import { decodeAnswer } from '../decoding';
 import type { GenaiKvCache } from './genaiGraph';
 import type { GenaiModel } from './genaiModel';
 
+/** An old cache up to this many times the planned length is reused as it is. */
+const SPARE = 1.25;
+
 /**
  * One conversation on a GenaiModel: its factor manager and the KV cache of its last request with
  * the ids it holds. A request reuses the cached prefix it shares with them, unless its plan chose
@@ -152,20 +155,24 @@ export class GenaiSession implements ModelSession {
 	}
 
 	/**
-	 * This plan's cache, sized for its planned length: the old buffers when they have exactly
-	 * that size, else new ones holding the reused prefix (a plan never grows its cache).
+	 * This plan's cache: the old buffers when they hold the planned length and not much more
+	 * (attention reads every row of them), else new ones sized for the plan that take the
+	 * reused prefix over from the old ones.
 	 */
 	private allocate(plannedLength: number, reused: number): GenaiKvCache {
 		const old = this.cache;
-		if (old !== undefined && old.capacity === plannedLength) {
+		if (
+			old !== undefined &&
+			old.capacity >= plannedLength &&
+			old.capacity <= plannedLength * SPARE
+		) {
 			old.truncate(Math.min(reused, old.length));
 			return old;
 		}
 		this.cache = undefined;
-		const cache = this.model.graph.newCache(plannedLength);
-		if (old !== undefined && reused > 0) old.copyPrefixTo(cache, reused);
-		this.cache = cache;
-		return cache;
+		const from = old !== undefined && reused > 0 ? { cache: old, tokens: reused } : undefined;
+		this.cache = this.model.graph.newCache(plannedLength, from);
+		return this.cache;
 	}
 
 	reset(): void {

@@ -22,6 +22,7 @@ import {
 import { FACTOR_TOLERANCE } from '../../../extension/runtime/genai/factorRecovery';
 import { readGenaiFolder, type GenaiFolder } from '../../../extension/runtime/genai/genaiFolder';
 import {
+	ATTR_INT,
 	decodeModel,
 	encodeModel,
 	type ModelProto,
@@ -270,6 +271,37 @@ describe('ORT-genai graph adaptation', function () {
 		assertClose(actual, expected, 1e-5);
 	});
 
+	it('keeps a local window the way GroupQueryAttention does', async () => {
+		// Window 3: each query sees itself and the 2 keys before it (what onnxruntime 1.30's
+		// kernel does); the chunks cross it both ways.
+		const dir = copyFixture('longrope');
+		rewriteModel(dir, (model) => {
+			for (const node of model.graph?.node ?? []) {
+				if (node.opType === 'GroupQueryAttention') {
+					node.attribute = [
+						...(node.attribute ?? []).filter((a) => a.name !== 'local_window_size'),
+						{ name: 'local_window_size', type: ATTR_INT, i: 3 },
+					];
+				}
+			}
+		});
+		const folder = await readGenaiFolder(dir);
+		const adapted = await adaptGenaiGraph(folder, cacheRoot);
+		const source = await readOriginalCaches(folder);
+		if (source.kind !== 'if') throw new Error(source.kind);
+		const ort = await loadOnnxRuntime();
+		const original = await ort.InferenceSession.create(folder.modelFile);
+		const lifted = await openAdaptedSession(adapted);
+		const ids = [5, 9, 17, 30, 2, 44, 11, 7, 19, 23, 40, 3];
+		const chunks = [6, 1, 1, 3, 1];
+		const pick = (total: number) => (total > source.window ? source.long : source.short);
+		const expected = await runChunks(ort, original, folder, ids, chunks);
+		const actual = await runChunks(ort, lifted, folder, ids, chunks, pick);
+		await original.release();
+		await lifted.release();
+		assertClose(actual, expected, 1e-5);
+	});
+
 	it('lifts a plain cache initializer held in external data (partial rotary)', async () => {
 		const dir = copyFixture('single');
 		const folder = await readGenaiFolder(dir);
@@ -387,6 +419,19 @@ describe('ORT-genai graph adaptation', function () {
 				dir,
 				/model\.onnx keeps its weights in model\.onnx\.data, which the folder lacks/,
 			);
+		});
+
+		it('attention the rewrite does not compute (capped scores)', async () => {
+			const dir = copyFixture('longrope');
+			rewriteModel(dir, (model) => {
+				const gqa = model.graph?.node?.find((n) => n.opType === 'GroupQueryAttention');
+				if (gqa === undefined) throw new Error('the fixture has no GroupQueryAttention');
+				gqa.attribute = [
+					...(gqa.attribute ?? []).filter((a) => a.name !== 'softcap'),
+					{ name: 'softcap', type: 1, f: 30 },
+				];
+			});
+			await refuses(dir, /cannot be adapted: GroupQueryAttention .* caps its scores/);
 		});
 
 		it('a vision model', async () => {
