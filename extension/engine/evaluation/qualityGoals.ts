@@ -25,7 +25,10 @@ export const RULES: readonly EvalMethod[] = ['pi', 'ntk', 'dynamic-ntk', 'yarn']
 
 export interface GoalInputs {
 	readonly window: number;
+	/** The length sweep (subsets `all`, …): goals 6 and 7. */
 	readonly summaries: readonly PerplexitySummary[];
+	/** The wider selection at the window (subset `ts+md`): goal 1. */
+	readonly atWindow: readonly PerplexitySummary[];
 	readonly windowRows: readonly WindowedRow[];
 	readonly retrieval: readonly RetrievalRow[];
 	readonly baseline?: PerplexityBaseline;
@@ -67,7 +70,9 @@ export function qualityGoals(inputs: GoalInputs): Goal[] {
 	const out: Goal[] = [];
 
 	const g1 = `held-out TS/MD perplexity at the window (${window}) ≤ 0.4 × the previous model's`;
-	const tsmd = ppl('ts+md', 'longrope', window);
+	const tsmd = inputs.atWindow.find(
+		(r) => r.subset === 'ts+md' && r.method === 'longrope' && r.length === window,
+	);
 	if (!tsmd) out.push(missing(g1, `no TS/MD windows at ${window}`));
 	else if (!inputs.baseline) out.push(missing(g1, 'no baseline file'));
 	else {

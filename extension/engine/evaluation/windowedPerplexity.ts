@@ -10,6 +10,7 @@ import {
 import { methodScaling, type EvalMethod } from './methods';
 import {
 	groupOf,
+	selectInRegions,
 	selectWindows,
 	windowCount,
 	windowIds,
@@ -49,6 +50,8 @@ export interface WindowedOptions {
 	readonly tokenBudget: number;
 	readonly minWindows: number;
 	readonly seed: number;
+	/** Take every length's windows inside regions of this length (the longest, for a sweep). */
+	readonly regionLength?: number;
 	readonly perplexity: PerplexityFn;
 	/** Bytes of the text of predicted ids; 0 when not given. */
 	readonly byteLength?: (ids: readonly number[]) => number;
@@ -58,11 +61,16 @@ function scalingKey(s: RopeScaling): string {
 	return `${Array.from(s.factors).join(',')}|${s.nHat}|${s.attentionFactor}`;
 }
 
-/** The windows of each language group at `length`, chosen as `selectWindows` deals them. */
+/**
+ * The windows of each language group at `length`: ⌊tokenBudget/length⌋ but at least
+ * `minWindows` (as many as there are at most). With `regionLength`, they are taken inside the
+ * group's regions, that many windows of `regionLength` chosen the same way (`selectInRegions`:
+ * the same text at every length); without, from the whole documents (`selectWindows`).
+ */
 export function groupWindows(
 	docs: readonly HeldOutDoc[],
 	length: number,
-	options: Pick<WindowedOptions, 'tokenBudget' | 'minWindows' | 'seed'>,
+	options: Pick<WindowedOptions, 'tokenBudget' | 'minWindows' | 'seed' | 'regionLength'>,
 ): { window: TextWindow; group: LanguageGroup; doc: HeldOutDoc }[] {
 	const groups = new Map<LanguageGroup, HeldOutDoc[]>();
 	for (const doc of docs) {
@@ -71,15 +79,28 @@ export function groupWindows(
 			throw new Error(`${doc.name}: no language group for ${doc.language}`);
 		groups.set(group, [...(groups.get(group) ?? []), doc]);
 	}
+	const { tokenBudget, minWindows, seed, regionLength } = options;
 	const out: { window: TextWindow; group: LanguageGroup; doc: HeldOutDoc }[] = [];
 	for (const [group, members] of groups) {
-		const available = members.reduce(
-			(sum, d) => sum + windowsAvailable(d.ids.length, length),
-			0,
-		);
-		const count = windowCount(length, options.tokenBudget, options.minWindows, available);
+		const fromDocs = (n: number) => {
+			const available = members.reduce((a, d) => a + windowsAvailable(d.ids.length, n), 0);
+			return selectWindows(
+				members,
+				n,
+				windowCount(n, tokenBudget, minWindows, available),
+				seed,
+			);
+		};
+		let windows: TextWindow[];
+		if (regionLength === undefined) windows = fromDocs(length);
+		else {
+			const regions = fromDocs(regionLength);
+			const available = regions.length * windowsAvailable(regionLength - 1, length);
+			const count = windowCount(length, tokenBudget, minWindows, available);
+			windows = selectInRegions(regions, length, count, seed);
+		}
 		const byName = new Map(members.map((d) => [d.name, d]));
-		for (const window of selectWindows(members, length, count, options.seed)) {
+		for (const window of windows) {
 			out.push({ window, group, doc: byName.get(window.name) as HeldOutDoc });
 		}
 	}

@@ -74,45 +74,80 @@ export function windowCount(
 }
 
 /**
- * `count` windows of `length` from the documents: dealt one per document per round, the
- * documents in a seeded order (so a count smaller than the documents does not always favour
- * the same files), each document's share spread evenly over it.
+ * Deals `count` windows of `length` over spans of `tokens[k]` tokens: one per span per round,
+ * the spans in a seeded order (so a count smaller than the spans does not always favour the
+ * same ones), each span's share spread evenly over it. Returns [span, window index] pairs.
  */
+export function dealWindows(
+	tokens: readonly number[],
+	length: number,
+	count: number,
+	seed: number,
+): [number, number][] {
+	const available = tokens.map((t) => windowsAvailable(t, length));
+	const total = available.reduce((a, b) => a + b, 0);
+	if (count > total) {
+		throw new Error(`only ${total} windows of ${length} tokens in the text, not ${count}`);
+	}
+	const order = seededOrder(tokens.length, (Math.imul(seed >>> 0, 1000003) + length) >>> 0);
+	const share = tokens.map(() => 0);
+	for (let dealt = 0; dealt < count;) {
+		for (const k of order) {
+			if (dealt === count) break;
+			if (share[k] < available[k]) {
+				share[k]++;
+				dealt++;
+			}
+		}
+	}
+	return share.flatMap((n, k) =>
+		spreadIndices(available[k], n).map((index): [number, number] => [k, index]),
+	);
+}
+
+/** `count` windows of `length` from whole documents (see `dealWindows`). */
 export function selectWindows(
 	docs: readonly HeldOutDoc[],
 	length: number,
 	count: number,
 	seed: number,
 ): TextWindow[] {
-	const available = docs.map((d) => windowsAvailable(d.ids.length, length));
-	const total = available.reduce((a, b) => a + b, 0);
-	if (count > total) {
-		throw new Error(`only ${total} windows of ${length} tokens in the text, not ${count}`);
-	}
-	const order = seededOrder(docs.length, (Math.imul(seed >>> 0, 1000003) + length) >>> 0);
-	const share = docs.map(() => 0);
-	for (let dealt = 0; dealt < count;) {
-		for (const d of order) {
-			if (dealt === count) break;
-			if (share[d] < available[d]) {
-				share[d]++;
-				dealt++;
-			}
-		}
-	}
-	const out: TextWindow[] = [];
-	docs.forEach((doc, d) => {
-		for (const index of spreadIndices(available[d], share[d])) {
-			out.push({
-				name: doc.name,
-				language: doc.language,
-				length,
-				index,
-				start: index * (length - 1),
-			});
-		}
-	});
-	return out;
+	return dealWindows(
+		docs.map((d) => d.ids.length),
+		length,
+		count,
+		seed,
+	).map(([d, index]) => ({
+		name: docs[d].name,
+		language: docs[d].language,
+		length,
+		index,
+		start: index * (length - 1),
+	}));
+}
+
+/**
+ * `count` windows of `length` inside fixed regions (windows of the longest length): the same
+ * files and places at every length, so lengths differ in context, not in which text they read.
+ */
+export function selectInRegions(
+	regions: readonly TextWindow[],
+	length: number,
+	count: number,
+	seed: number,
+): TextWindow[] {
+	return dealWindows(
+		regions.map((r) => r.length - 1),
+		length,
+		count,
+		seed,
+	).map(([r, index]) => ({
+		name: regions[r].name,
+		language: regions[r].language,
+		length,
+		index,
+		start: regions[r].start + index * (length - 1),
+	}));
 }
 
 /** A seeded permutation of 0…n−1 (Fisher–Yates on mulberry32). */

@@ -37,6 +37,7 @@ import {
 } from '../../../extension/engine/evaluation/windowedPerplexity';
 import {
 	languageOf,
+	selectInRegions,
 	selectWindows,
 	spreadIndices,
 	windowCount,
@@ -150,6 +151,23 @@ describe('quality evaluation: windows', () => {
 			['a@0', 'a@255', 'a@510', 'b@0', 'b@255'],
 		);
 		assert.throws(() => selectWindows(docs, 256, 6, 0), /only 5 windows of 256 tokens/);
+		// Inside two regions of 1024 tokens (1023 after <s>: 4 windows of 256 each).
+		const regions = [
+			{ name: 'a', language: 'ts', length: 1024, index: 0, start: 0 },
+			{ name: 'b', language: 'md', length: 1024, index: 2, start: 2046 },
+		];
+		assert.deepEqual(
+			selectInRegions(regions, 256, 8, 0).map((w) => `${w.name}@${w.start}`),
+			['a@0', 'a@255', 'a@510', 'a@765', 'b@2046', 'b@2301', 'b@2556', 'b@2811'],
+		);
+		assert.deepEqual(
+			selectInRegions(regions, 256, 2, 5).map((w) => `${w.name}@${w.start}/${w.language}`),
+			['a@0/ts', 'b@2046/md'],
+		);
+		assert.deepEqual(
+			selectInRegions(regions, 1024, 2, 0).map((w) => w.start),
+			[0, 2046],
+		);
 		assert.deepEqual(windowIds(docs[0], all[1], 7).slice(0, 3), [7, 1255, 1256]);
 		assert.equal(windowIds(docs[0], all[1], 7).length, 256);
 		assert.equal(windowIds(docs[0], all[1]).length, 255);
@@ -226,6 +244,34 @@ describe('quality evaluation: windowed perplexity', () => {
 			intervalPerplexityTable(summary.filter((s) => s.length === 256)),
 			/\| windows \| 2 \|/,
 		);
+	});
+
+	it('a sweep reads every length inside the regions of the longest', async () => {
+		const rows = await evaluateWindows({
+			geometry: GEOMETRY,
+			modelSets: [],
+			lengths: [256, 1024],
+			methods: ['none'],
+			docs,
+			bos: 0,
+			tokenBudget: 1024,
+			minWindows: 1,
+			seed: 0,
+			regionLength: 1024,
+			perplexity,
+		});
+		const regions = rows[1].windows.map((w): [string, number] => [
+			w.window.name,
+			w.window.start,
+		]);
+		// One region per group (⌊1024/1024⌋), 4 windows of 256 in each (⌊1024/256⌋ per group).
+		assert.equal(regions.length, 2);
+		assert.equal(rows[0].windows.length, 8);
+		for (const w of rows[0].windows) {
+			const region = regions.find(([name]) => name === w.window.name) as [string, number];
+			assert.ok(w.window.start >= region[1] && w.window.start + 255 <= region[1] + 1023);
+		}
+		assert.equal(rows[0].windows[0].bytes, 0);
 	});
 });
 
@@ -380,8 +426,8 @@ describe('quality evaluation: goals', () => {
 			}) satisfies PerplexitySummary;
 		const goals = qualityGoals({
 			window: 256,
+			atWindow: [summary('ts+md', 'longrope', 256, 30)],
 			summaries: [
-				summary('ts+md', 'longrope', 256, 30),
 				summary('all', 'longrope', 256, 20),
 				summary('all', 'longrope', 2048, 25),
 				summary('all', 'pi', 2048, 40),
