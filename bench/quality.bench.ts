@@ -4,7 +4,8 @@
 // NAME-ppl.svg and NAME.json (NAME = quality unless --name says otherwise).
 //
 //   npm run bench:quality [-- --model DIR --lengths 256,512 --methods none,longrope
-//     --retrieval-methods ... --ppl-tokens 4096 --min-windows 2 --resamples 1000 --seed 0
+//     --retrieval-methods ... --ppl-tokens 4096 --min-windows 3 --window-tokens 16384
+//     --resamples 1000 --seed 0
 //     --trials 4 --definition-trials 4 --retrieval-seed 1000000 --text a.txt,b.txt
 //     --baseline bench/results/quality-baseline.json --name quality --out DIR]
 import { execSync } from 'node:child_process';
@@ -21,8 +22,11 @@ import {
 	retrievalTable,
 } from '../extension/engine/evaluation/qualityReport';
 import {
+	DEFINITION_ANSWER_TOKENS,
+	definitionTask,
 	evaluateRetrieval,
 	passkeyTask,
+	workspaceDefinitionQuestions,
 	type RetrievalRow,
 } from '../extension/engine/evaluation/retrieval';
 import {
@@ -134,6 +138,7 @@ async function main(): Promise<void> {
 		const resamples = numberOption('resamples', 1000);
 		const seed = numberOption('seed', 0);
 		const passkeyTrials = numberOption('trials', 4);
+		const definitionTrials = numberOption('definition-trials', 4);
 		const retrievalSeed = numberOption('retrieval-seed', 1_000_000);
 		const files = option('text')?.split(',') ?? txtFiles(EVAL_DIR);
 		const setsFile = path.join(folder, 'longrope.json');
@@ -230,6 +235,26 @@ async function main(): Promise<void> {
 				})),
 			);
 			retrievalTiming.passkey = (performance.now() - ts) / 1000;
+		}
+		if (definitionTrials > 0) {
+			const ts = performance.now();
+			retrieval.push(
+				...(await evaluateRetrieval({
+					geometry,
+					modelSets: sets,
+					lengths,
+					methods: retrievalMethods,
+					task: definitionTask(
+						workspaceDefinitionQuestions((messages) => model.renderChat(messages).ids),
+						retrievalSeed,
+						definitionTrials,
+						DEFINITION_ANSWER_TOKENS,
+					),
+					generate,
+					onProgress: log,
+				})),
+			);
+			retrievalTiming.definition = (performance.now() - ts) / 1000;
 		}
 		const retrievalSeconds = (performance.now() - t1) / 1000;
 
@@ -367,7 +392,9 @@ async function main(): Promise<void> {
 			'',
 			'### Where is X defined',
 			'',
-			'Not measured: the question generator (extension/engine/evaluation/workspaceQuestions.ts) is not in this tree yet.',
+			definitionTrials > 0
+				? `Synthetic workspaces from extension/engine/evaluation/workspaceQuestions.ts: small TypeScript, Markdown and JSON files rendered as the packer renders them in the model's chat template, distractor files (imports, calls, docs and look-alike names) added while the prompt stays within the length less a ${DEFINITION_ANSWER_TOKENS}-token answer; "Where is \`name\` defined?"; trial k uses seed ${retrievalSeed} + k at every length. Correct = the answer's first \`path:line\` citation names the defining file and line (retrieval.ts citesLocation). ${definitionTrials} trials per length. ${fmt(retrievalTiming.definition ?? 0, 0)} s.\n\n${retrievalTable(retrieval.filter((r) => r.task === 'definition'))}`
+				: 'Not run (`--definition-trials 0`).',
 			'',
 			'## Goals (issue 14)',
 			'',
@@ -429,6 +456,7 @@ async function main(): Promise<void> {
 				resamples,
 				seed,
 				passkeyTrials,
+				definitionTrials,
 				retrievalSeed,
 			},
 			heldOutTsMd,

@@ -1,4 +1,5 @@
 import { throwIfCancelled } from '../cancellation';
+import type { ChatMessage } from '../generation/chatTemplate';
 import type { TextTokenizer } from '../generation/tokenizer';
 import { parseCitations } from '../workspace/citations';
 import type { GenerateFn, HarnessContext } from './harness';
@@ -10,6 +11,7 @@ import {
 	parsePasskeyAnswer,
 	passkeyTrials,
 } from './passkey';
+import { TRAINING_SEED_LIMIT, workspaceQuestion } from './workspaceQuestions';
 
 /** One retrieval prompt: the ids to feed and what the answer must hold. */
 export interface RetrievalTrial {
@@ -178,5 +180,41 @@ export function definitionTask(
 				line: Number(trial.expected.slice(colon + 1)),
 			});
 		},
+	};
+}
+
+/** Tokens a definition answer may take: "`name` is defined at path:line." is about 18. */
+export const DEFINITION_ANSWER_TOKENS = 24;
+
+/**
+ * "Where is `name` defined?" questions from workspaceQuestions.ts, rendered with the model's
+ * chat template (`render`): trial k uses seed `seed + k` at every length (the same question,
+ * more distractor files as the length grows), filled to the length less the answer budget.
+ * Seeds below TRAINING_SEED_LIMIT are the training's and are refused.
+ */
+export function workspaceDefinitionQuestions(
+	render: (messages: readonly ChatMessage[]) => readonly number[],
+	answerTokens = DEFINITION_ANSWER_TOKENS,
+): DefinitionQuestions {
+	return (length, count, seed) => {
+		if (seed < TRAINING_SEED_LIMIT) {
+			throw new Error(
+				`definition questions use evaluation seeds (≥ ${TRAINING_SEED_LIMIT}), not ${seed}: lower ones are the training's`,
+			);
+		}
+		return Array.from({ length: count }, (_, k) => {
+			const q = workspaceQuestion(seed + k, {
+				promptTokens: (messages) => render(messages).length,
+				targetTokens: length - answerTokens,
+				kind: 'defined',
+			});
+			const ids = render(q.messages);
+			if (ids.length + answerTokens > length) {
+				throw new Error(
+					`a definition question needs ${ids.length} prompt tokens, more than ${length} less the ${answerTokens}-token answer`,
+				);
+			}
+			return { ids, answer: { path: q.path, line: q.line }, depth: q.depth };
+		});
 	};
 }

@@ -28,8 +28,10 @@ import {
 	citesLocation,
 	definitionTask,
 	evaluateRetrieval,
+	workspaceDefinitionQuestions,
 	type RetrievalTask,
 } from '../../../extension/engine/evaluation/retrieval';
+import { workspaceQuestion } from '../../../extension/engine/evaluation/workspaceQuestions';
 import {
 	evaluateWindows,
 	summarize,
@@ -332,6 +334,41 @@ describe('quality evaluation: retrieval', () => {
 		assert.equal(
 			retrievalTable(rows).split('\n')[2],
 			'| none | 80% (8/10) [49–94] | 80% (8/10) [49–94] |',
+		);
+	});
+});
+
+describe('quality evaluation: definition questions', () => {
+	// A stand-in chat template: one token per 4 characters of the messages' text.
+	const render = (messages: readonly { content: string }[]) =>
+		Array.from(
+			{ length: Math.ceil(messages.map((m) => m.content).join('').length / 4) },
+			() => 1,
+		);
+
+	it('renders evaluation-seeded questions that fit the length with the answer budget', () => {
+		const questions = workspaceDefinitionQuestions(render, 24)(600, 3, 1_000_000);
+		assert.equal(questions.length, 3);
+		questions.forEach((q, k) => {
+			const direct = workspaceQuestion(1_000_000 + k, {
+				promptTokens: (m) => render(m).length,
+				targetTokens: 576,
+				kind: 'defined',
+			});
+			assert.deepEqual(q.answer, { path: direct.path, line: direct.line });
+			assert.equal(q.ids.length, render(direct.messages).length);
+			assert.ok(q.ids.length + 24 <= 600, `${q.ids.length} tokens`);
+		});
+	});
+
+	it('refuses training seeds and lengths too short for one file', () => {
+		assert.throws(
+			() => workspaceDefinitionQuestions(render)(600, 1, 999_999),
+			/evaluation seeds \(≥ 1000000\), not 999999/,
+		);
+		assert.throws(
+			() => workspaceDefinitionQuestions(render)(40, 1, 1_000_000),
+			/more than 40 less the 24-token answer/,
 		);
 	});
 });
