@@ -478,7 +478,14 @@ async function main(): Promise<void> {
 			retrieval,
 			goals,
 		};
-		writeFileSync(path.join(outDir, `${name}.json`), `${JSON.stringify(json, null, 1)}\n`);
+		const jsonFile = path.join(outDir, `${name}.json`);
+		writeFileSync(
+			jsonFile,
+			await prettier.format(JSON.stringify(json), {
+				...((await prettier.resolveConfig(jsonFile)) ?? {}),
+				parser: 'json',
+			}),
+		);
 		process.stdout.write(pretty);
 	} finally {
 		await model.dispose();
