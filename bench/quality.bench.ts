@@ -393,7 +393,7 @@ async function main(): Promise<void> {
 			'### Where is X defined',
 			'',
 			definitionTrials > 0
-				? `Synthetic workspaces from extension/engine/evaluation/workspaceQuestions.ts: small TypeScript, Markdown and JSON files rendered as the packer renders them in the model's chat template, distractor files (imports, calls, docs and look-alike names) added while the prompt stays within the length less a ${DEFINITION_ANSWER_TOKENS}-token answer; "Where is \`name\` defined?"; trial k uses seed ${retrievalSeed} + k at every length. Correct = the answer's first \`path:line\` citation names the defining file and line (retrieval.ts citesLocation). ${definitionTrials} trials per length. ${fmt(retrievalTiming.definition ?? 0, 0)} s.\n\n${retrievalTable(retrieval.filter((r) => r.task === 'definition'))}`
+				? `Synthetic workspaces from extension/engine/evaluation/workspaceQuestions.ts: small TypeScript, Markdown and JSON files rendered as the packer renders them in the model's chat template, distractor files (imports, calls, docs and look-alike names) added while the prompt stays within the length less a ${DEFINITION_ANSWER_TOKENS}-token answer; "Where is \`name\` defined?"; trial k uses seed ${retrievalSeed} + k at every length. Correct = the answer's first \`path:line\` citation names the defining file by its whole path and its line (retrieval.ts citesLocation). ${definitionTrials} trials per length. ${fmt(retrievalTiming.definition ?? 0, 0)} s.\n\n${retrievalTable(retrieval.filter((r) => r.task === 'definition'))}`
 				: 'Not run (`--definition-trials 0`).',
 			'',
 			'## Goals (issue 14)',

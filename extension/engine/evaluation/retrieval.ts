@@ -133,15 +133,14 @@ export interface SourceLocation {
 
 /**
  * Whether an answer cites the location: its first `path:line` citation (citations.ts's forms)
- * names the file (the whole path, or a tail of it at a `/`) and the line (a range must start
- * there). Later citations do not count, so listing every line is not rewarded.
+ * names the file by its whole path (a bare file name could be another folder's file of that
+ * name) and the line (a range must start there). Later citations do not count, so listing
+ * every line is not rewarded.
  */
 export function citesLocation(answer: string, expected: SourceLocation): boolean {
 	const first = parseCitations(answer)[0];
 	if (!first) return false;
-	const path = expected.path.replace(/^\.\//, '');
-	const pathMatches = first.path === path || path.endsWith(`/${first.path}`);
-	return pathMatches && first.line === expected.line;
+	return first.path === expected.path.replace(/^\.\//, '') && first.line === expected.line;
 }
 
 /** A "Where is X defined?" prompt with its answer, as a question generator makes it. */

@@ -282,8 +282,9 @@ describe('quality evaluation: retrieval', () => {
 		const at = { path: 'src/util/parse.ts', line: 12 };
 		assert.equal(citesLocation('It is defined at src/util/parse.ts:12.', at), true);
 		assert.equal(citesLocation('`src/util/parse.ts:12-18` defines it', at), true);
-		assert.equal(citesLocation('parse.ts:12', at), true);
-		assert.equal(citesLocation('util/parse.ts#L12', at), true);
+		assert.equal(citesLocation('src/util/parse.ts#L12', at), true);
+		assert.equal(citesLocation('parse.ts:12', at), false);
+		assert.equal(citesLocation('util/parse.ts:12', at), false);
 		assert.equal(citesLocation('./src/util/parse.ts:12', at), true);
 		assert.equal(citesLocation('src/util/parse.ts:13', at), false);
 		assert.equal(citesLocation('src/util/other.ts:12', at), false);
