@@ -7,13 +7,19 @@
 //     --retrieval-methods ... --ppl-tokens 4096 --min-windows 3 --window-tokens 16384
 //     --resamples 1000 --seed 0
 //     --trials 4 --definition-trials 4 --retrieval-seed 1000000 --text a.txt,b.txt
-//     --baseline bench/results/quality-baseline.json --name quality --out DIR]
+//     --baseline bench/results/quality-baseline.json --corpus-manifest FILE --name quality
+//     --out DIR]
 import { execSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ropeGenerate } from '../extension/app/evaluation';
-import { assertDisjoint, type SampleFile } from '../extension/engine/evaluation/disjoint';
+import {
+	assertDisjoint,
+	trainingOverlaps,
+	type CorpusFile,
+	type SampleFile,
+} from '../extension/engine/evaluation/disjoint';
 import { EVAL_METHODS, parseMethods } from '../extension/engine/evaluation/methods';
 import { qualityGoals, type PerplexityBaseline } from '../extension/engine/evaluation/qualityGoals';
 import {
@@ -164,6 +170,24 @@ async function main(): Promise<void> {
 				text: readFileSync(t.path, 'utf8'),
 			})),
 		);
+		const corpusFile = path.resolve(
+			option('corpus-manifest') ?? path.join(ROOT, '.model-build/corpus/manifest.json'),
+		);
+		const corpusChecked = existsSync(corpusFile);
+		if (corpusChecked) {
+			const corpus = JSON.parse(readFileSync(corpusFile, 'utf8')) as {
+				sources: { files?: CorpusFile[] }[];
+			};
+			const leaks = trainingOverlaps(
+				[...manifest.values()].filter((f) => f.file.startsWith('eval/')),
+				corpus.sources.flatMap((s) => s.files ?? []),
+			);
+			if (leaks.length > 0) {
+				throw new Error(
+					`the training corpus (${relative(corpusFile)}) holds evaluation text: ${leaks.join('; ')}`,
+				);
+			}
+		}
 		const bos = tokenizer.tokenId('<s>');
 		const docs: HeldOutDoc[] = texts.map((t) => {
 			const language = languageOf(path.basename(t.path));
@@ -350,7 +374,7 @@ async function main(): Promise<void> {
 				return `| \`${docs[k].name}\` | ${docs[k].language} | ${groupOf(docs[k].language)} | ${from} | ${m?.license ?? '?'} | ${docs[k].ids.length} | ${t.sha256.slice(0, 12)}… |`;
 			}),
 			'',
-			`Search samples kept apart: no evaluation file is one of the search's fitness samples (\`bench/data/quality/search/*\` and the samples each set of \`longrope.json\` records): checked by bytes, name and first 1,000 characters before anything runs (extension/engine/evaluation/disjoint.ts).`,
+			`Search samples kept apart: no evaluation file is one of the search's fitness samples (\`bench/data/quality/search/*\` and the samples each set of \`longrope.json\` records): checked by bytes, name and first 1,000 characters before anything runs (extension/engine/evaluation/disjoint.ts). Training: ${corpusChecked ? `checked against \`${relative(corpusFile)}\`: its training split holds no evaluation file (bytes, source path) and no file of a held-out package` : `not checked here (no corpus manifest at \`${relative(corpusFile)}\`; pass --corpus-manifest)`}.`,
 			'',
 			'## Perplexity',
 			'',

@@ -53,3 +53,43 @@ export function assertDisjoint(
 		);
 	}
 }
+
+/** An evaluation file as the held-out manifest records it. */
+export interface HeldOutRecord {
+	readonly file: string;
+	readonly sha256: string;
+	/** The npm package it comes from (held out whole). */
+	readonly package?: string;
+	/** The path it was cut from (the first corpus's files). */
+	readonly source?: string;
+}
+
+/** A file of the training corpus's manifest (models/train/corpus.py: path, sha256, split). */
+export interface CorpusFile {
+	readonly path: string;
+	readonly sha256: string;
+	readonly split: string;
+}
+
+/**
+ * Every evaluation file the training split holds, as `file: reason`: the same bytes, the path
+ * it was cut from, or any file of its npm package (packages are held out whole; corpus.py names
+ * npm files `package@version/path`).
+ */
+export function trainingOverlaps(
+	evaluation: readonly HeldOutRecord[],
+	corpus: readonly CorpusFile[],
+): string[] {
+	const out: string[] = [];
+	const train = corpus.filter((f) => f.split === 'train');
+	for (const e of evaluation) {
+		const hit = train.find(
+			(f) =>
+				f.sha256 === e.sha256 ||
+				(e.source !== undefined && f.path === e.source) ||
+				(e.package !== undefined && f.path.startsWith(`${e.package}@`)),
+		);
+		if (hit) out.push(`${e.file}: training has ${hit.path}`);
+	}
+	return out;
+}

@@ -6,6 +6,7 @@ import {
 	assertDisjoint,
 	overlapReason,
 	sampleOverlaps,
+	trainingOverlaps,
 } from '../../../extension/engine/evaluation/disjoint';
 import type { PerplexityFn } from '../../../extension/engine/evaluation/harness';
 import {
@@ -401,6 +402,30 @@ describe('quality evaluation: search and evaluation samples', () => {
 		assert.throws(
 			() => assertDisjoint([file('s.txt', body)], [file('e.txt', body)]),
 			/share files: s\.txt ↔ e\.txt: the same bytes/,
+		);
+	});
+
+	it('training may hold no evaluation file, source or held-out package', () => {
+		const evaluation = [
+			{ file: 'eval/m-README.md.txt', sha256: 'aa', package: 'minimatch' },
+			{ file: 'eval/typing.py.txt', sha256: 'bb', source: '/usr/lib/python3.11/typing.py' },
+			{ file: 'eval/x.go.txt', sha256: 'cc', source: '/usr/share/go/x.go' },
+		];
+		assert.deepEqual(
+			trainingOverlaps(evaluation, [
+				{ path: 'minimatch@11.0.9/LICENSE.md', sha256: 'dd', split: 'train' },
+				{ path: '/usr/lib/python3.11/typing.py', sha256: 'ee', split: 'train' },
+				{ path: '/usr/share/go/x.go', sha256: 'ff', split: 'val' },
+				{ path: 'minimatchx@1.0.0/a.js', sha256: '00', split: 'train' },
+			]),
+			[
+				'eval/m-README.md.txt: training has minimatch@11.0.9/LICENSE.md',
+				'eval/typing.py.txt: training has /usr/lib/python3.11/typing.py',
+			],
+		);
+		assert.deepEqual(
+			trainingOverlaps(evaluation, [{ path: 'copy.go', sha256: 'cc', split: 'train' }]),
+			['eval/x.go.txt: training has copy.go'],
 		);
 	});
 
