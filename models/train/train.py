@@ -25,6 +25,9 @@ from model import Decoder, ModelConfig
 
 RETRIEVAL_FRACTION = 0.3
 PAD_TARGET = -100
+# An answer has ~20 target tokens, a text row 256: each kind's mean loss counts, so that retrieval is
+# not drowned out by the text rows' many tokens.
+ANSWER_WEIGHT = 1.0
 
 
 class Data:
@@ -57,15 +60,17 @@ class Data:
         w = self.window
         inputs = np.full((size, w), self.pad, dtype=np.int64)
         targets = np.full((size, w), PAD_TARGET, dtype=np.int64)
+        answers = np.zeros(size, dtype=bool)
         for row in range(size):
             if rng.random() < RETRIEVAL_FRACTION:
                 self.answer_row(self.retrieval_train[rng.integers(len(self.retrieval_train))], inputs, targets, row)
+                answers[row] = True
             else:
                 start = rng.integers(len(self.train) - w - 1)
                 ids = np.asarray(self.train[start : start + w + 1], dtype=np.int64)
                 inputs[row] = ids[:-1]
                 targets[row] = ids[1:]
-        return torch.from_numpy(inputs), torch.from_numpy(targets)
+        return torch.from_numpy(inputs), torch.from_numpy(targets), torch.from_numpy(answers)
 
     def windows(self, tokens, count, size):
         """Fixed, evenly spaced windows of a held-out split: the same ones at every evaluation."""
@@ -194,10 +199,15 @@ def main():
         t0 = time.time()
         for g in opt.param_groups:
             g["lr"] = lr_at(step, args.steps, args.lr, args.warmup)
-        x, y = data.batch(args.seed, step, args.batch)
-        x, y = x.to(args.device), y.to(args.device)
+        x, y, answers = data.batch(args.seed, step, args.batch)
+        x, y, answers = x.to(args.device), y.to(args.device), answers.to(args.device)
         logits = model.forward_plain(x)
-        loss = F.cross_entropy(logits.flatten(0, 1), y.flatten(), ignore_index=PAD_TARGET)
+        per_token = F.cross_entropy(logits.flatten(0, 1), y.flatten(), ignore_index=PAD_TARGET, reduction="none").view(y.shape)
+        valid = y != PAD_TARGET
+        mean = lambda mask: per_token[mask].mean() if mask.any() else torch.zeros((), device=args.device)
+        text_loss = mean(valid & ~answers[:, None])
+        answer_loss = mean(valid & answers[:, None])
+        loss = text_loss + ANSWER_WEIGHT * answer_loss
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -206,7 +216,7 @@ def main():
         tokens += x.numel()
         dt = time.time() - t0
         train_seconds += dt
-        entry = {"step": step, "loss": round(loss.item(), 4), "lr": opt.param_groups[0]["lr"], "tokens": tokens, "tok_s": round(x.numel() / dt)}
+        entry = {"step": step, "loss": round(text_loss.item(), 4), "answer_loss": round(answer_loss.item(), 4), "lr": opt.param_groups[0]["lr"], "tokens": tokens, "tok_s": round(x.numel() / dt)}
         if step % args.eval_every == 0 or step == args.steps:
             entry.update(evaluate(model, data, args.device))
             entry["val_ppl"] = round(math.exp(entry["val_loss"]), 3)
