@@ -2,7 +2,7 @@
 // the build recorded: the corpus manifest, the training log and the measurements (measure.json).
 //
 //   node models/train/card.mjs BUILD_DIR MODEL_DIR DEFAULT_VARIANT
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const [build, dir, defaultVariant] = process.argv.slice(2);
@@ -13,10 +13,29 @@ const log = readFileSync(join(build, 'train-log.jsonl'), 'utf8')
 	.map((line) => JSON.parse(line));
 const measure = JSON.parse(readFileSync(join(build, 'measure.json'), 'utf8'));
 const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
-const passkeyDocs = JSON.parse(readFileSync(join(build, 'tokens', 'passkey.docs.json'), 'utf8'));
+const retrievalDocs = JSON.parse(readFileSync(join(build, 'tokens', 'retrieval.docs.json'), 'utf8'));
+const docCount = (kind, split) => retrievalDocs.filter((d) => d.kind === kind && d.split === split).length;
+// train.py --evaluate on the warm start and on the final checkpoint (the Makefile writes both).
+const before = JSON.parse(readFileSync(join(build, 'eval-before.json'), 'utf8'));
+const after = JSON.parse(readFileSync(join(build, 'eval-after.json'), 'utf8'));
 const tokenCount = (split) => statSync(join(build, 'tokens', `${split}.bin`)).size / 2;
 
 const last = log.at(-1);
+// RETRIEVAL_FRACTION of train.py, as the rows the log cannot show.
+const retrievalFraction = Number(/^RETRIEVAL_FRACTION = ([\d.]+)$/m.exec(readFileSync(new URL('./train.py', import.meta.url), 'utf8'))[1]);
+// The probe that chose the batch size (probe-*.jsonl, when the build has them).
+const probes = ['probe-a', 'probe-b']
+	.filter((name) => existsSync(join(build, `${name}.jsonl`)))
+	.map((name) => {
+		const lines = readFileSync(join(build, `${name}.jsonl`), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+		const end = lines.at(-1);
+		const cpu = lines.reduce((sum, e, k) => sum + (e.tokens - (k > 0 ? lines[k - 1].tokens : 0)) / e.tok_s, 0);
+		return `| ${end.step} steps of ${Math.round(end.tokens / end.step / window)} | ${(cpu / 60).toFixed(1)} | ${end.heldout_loss} | ${end.val_loss} | ${pct(end.workspace_acc)} |`;
+	});
+const probeNote =
+	probes.length === 0
+		? ''
+		: `\nThe batch size was chosen by a short probe from the warm start (same learning rate, same CPU time):\n\n| probe | CPU min | npm held-out loss | old held-out loss | workspace right |\n|---|---:|---:|---:|---:|\n${probes.join('\n')}\n`;
 const seconds = log.reduce((sum, e, k) => sum + (e.tokens - (k > 0 ? log[k - 1].tokens : 0)) / e.tok_s, 0);
 const lastVal = [...log].reverse().find((e) => e.val_ppl !== undefined);
 const row = (name) => measure.rows.find((r) => r.variant === name);
@@ -33,26 +52,43 @@ const params =
 	config.hidden_size;
 
 const variantsTable = [
-	`| variant | size (MB) | held-out ppl @${window} | top-1 agreement with fp32 | passkey @${window} | prefill tok/s (${window}) | decode tok/s (${window} cached) |`,
-	'|---|---:|---:|---:|---:|---:|---:|',
+	`| variant | size (MB) | held-out ppl @${window} | npm held-out ppl @${window} | top-1 agreement with fp32 | passkey @${window} | path:line @${window} | prefill tok/s (${window}) | decode tok/s (${window} cached) |`,
+	'|---|---:|---:|---:|---:|---:|---:|---:|---:|',
 	...measure.rows.map(
 		(r) =>
-			`| ${r.variant}${r.variant === defaultVariant ? ' (bundled)' : ''} | ${(r.sizeBytes / 1e6).toFixed(2)} | ${r.heldOutPpl.toFixed(3)} | ${pct(r.top1Agreement)} | ${pct(r.passkeyAtWindow)} | ${r.prefillTokPerS.toFixed(0)} | ${r.decodeTokPerS.toFixed(0)} |`,
+			`| ${r.variant}${r.variant === defaultVariant ? ' (bundled)' : ''} | ${(r.sizeBytes / 1e6).toFixed(2)} | ${r.heldOutPpl.toFixed(3)} | ${r.npmHeldOutPpl.toFixed(3)} | ${pct(r.top1Agreement)} | ${pct(r.passkeyAtWindow)} | ${pct(r.workspaceAtWindow)} | ${r.prefillTokPerS.toFixed(0)} | ${r.decodeTokPerS.toFixed(0)} |`,
 	),
 ].join('\n');
 
 const sources = manifest.sources
 	.map((s) => {
-		const val = s.files.filter((f) => f.split === 'val').length;
+		const val = s.files.filter((f) => f.split !== 'train').length;
 		return `| ${s.name} | ${s.registry === 'deb' ? 'Debian' : 'npm'} \`${s.package}\` ${s.version} | ${s.license} | ${s.files.length - val} / ${val} | ${(s.bytes / 1e6).toFixed(1)} |`;
 	})
 	.join('\n');
+
+const batch = Math.round(last.tokens / last.step / window);
+const ppl = (loss) => Math.exp(loss).toFixed(2);
+const npmSources = manifest.sources.filter((s) => s.registry === 'npm' && s.split);
+const heldOutPackages = npmSources.filter((s) => s.split === 'heldout').map((s) => `\`${s.package}\``);
+const beforeAfter = [
+	'| measure (train.py --evaluate, PyTorch fp32) | warm start | trained |',
+	'|---|---:|---:|',
+	`| held-out npm packages (${heldOutPackages.join(', ')}): loss (ppl) | ${before.heldout_loss} (${ppl(before.heldout_loss)}) | ${after.heldout_loss} (${ppl(after.heldout_loss)}) |`,
+	`| old corpus's held-out files (Python, Go, reStructuredText): loss (ppl) | ${before.val_loss} (${ppl(before.val_loss)}) | ${after.val_loss} (${ppl(after.val_loss)}) |`,
+	`| passkey answers right, whole answer greedy (${docCount('passkey', 'watch')} unseen documents) | ${pct(before.passkey_acc)} | ${pct(after.passkey_acc)} |`,
+	`| workspace answers right, whole answer greedy (${docCount('workspace', 'watch')} unseen seeds) | ${pct(before.workspace_acc)} | ${pct(after.workspace_acc)} |`,
+].join('\n');
 
 const card = `# longrope-tiny — model card
 
 A ${(params / 1e6).toFixed(2)} M-parameter decoder (Llama/Phi-3 style: RMSNorm, SwiGLU, rotate-half RoPE
 with base ${config.rope_theta}, ${config.num_attention_heads} query / ${config.num_key_value_heads} KV heads of ${config.head_dim}, ${config.num_hidden_layers} layers, tied embeddings, byte-level BPE of ${config.vocab_size} tokens)
-trained from scratch on this project's CPUs at a window of **${window} tokens** (\`original_max_position_embeddings\`).
+trained on this project's CPUs at a window of **${window} tokens** (\`original_max_position_embeddings\`): first from
+scratch on Python, Go and reStructuredText (the first bundled model, commit fad1893), then — warm-started
+from that model's shipped 4-bit weights (\`models/train/warmstart.py\`) with the same tokenizer — on
+TypeScript, JavaScript, JSON and Markdown from npm packages, a share of the old sources, and retrieval
+documents (passkeys and workspace questions) with the loss on the answer.
 It is bundled so that LongRoPE Assistant works offline on a fresh machine; its rotary tables are
 graph inputs, so the extension's factor sets (LongRoPE, PI, NTK, YaRN) stretch it without retraining.
 
@@ -61,11 +97,17 @@ graph inputs, so the extension's factor sets (LongRoPE, PI, NTK, YaRN) stretch i
 | what | value |
 |---|---|
 | bundled file | \`model.onnx\`, ${defaultVariant} (block-quantized, block 32), ${(chosen.sizeBytes / 1e6).toFixed(2)} MB |
-| held-out perplexity at ${window} (bundled / fp32) | ${chosen.heldOutPpl.toFixed(3)} / ${fp32.heldOutPpl.toFixed(3)} (${measure.pplWindows} windows of held-out files) |
+| held-out perplexity at ${window}, old corpus (bundled / fp32) | ${chosen.heldOutPpl.toFixed(3)} / ${fp32.heldOutPpl.toFixed(3)} (${measure.pplWindows} windows of held-out files) |
+| held-out perplexity at ${window}, npm packages never trained on (bundled / fp32) | ${chosen.npmHeldOutPpl.toFixed(3)} / ${fp32.npmHeldOutPpl.toFixed(3)} (${measure.pplWindows} windows) |
 | passkey accuracy at ${window} (bundled / fp32) | ${pct(chosen.passkeyAtWindow)} / ${pct(fp32.passkeyAtWindow)} (${measure.passkeyTrials} seeded trials, greedy, key at a random depth) |
+| workspace questions at ${window}: right \`path:line\` (bundled / fp32) | ${pct(chosen.workspaceAtWindow)} / ${pct(fp32.workspaceAtWindow)} (${chosen.workspaceQuestions} unseen seeds, greedy) |
 | top-1 agreement with fp32 | ${pct(chosen.top1Agreement)} |
-| training | ${last.step} steps of 16 × ${window} tokens = ${(last.tokens / 1e6).toFixed(2)} M tokens in ${(seconds / 60).toFixed(0)} min on 2 CPU cores (${(last.tokens / seconds).toFixed(0)} tok/s, PyTorch, 1 intra-op thread + 2 OpenBLAS threads) |
-| final training loss / held-out loss during training | ${last.loss} / ${lastVal ? `${lastVal.val_loss} (ppl ${lastVal.val_ppl})` : 'n/a'} |
+| training (this stage) | ${last.step} steps of ${batch} × ${window} tokens = ${(last.tokens / 1e6).toFixed(2)} M tokens in ${(seconds / 60).toFixed(0)} min on 2 CPU cores (${(last.tokens / seconds).toFixed(0)} tok/s, PyTorch, 1 intra-op thread + 2 OpenBLAS threads), warm start from fad1893 |
+| final training loss / held-out losses during training | ${last.loss} / old ${lastVal ? `${lastVal.val_loss}, npm ${lastVal.heldout_loss}` : 'n/a'} |
+
+Before and after this stage, on the same held-out text:
+
+${beforeAfter}
 
 Every variant, measured in onnxruntime-node on this machine (speeds are noisy on a shared 2-core machine):
 
@@ -73,52 +115,57 @@ ${variantsTable}
 
 ## Data and licenses
 
-Only text that Debian and npm packages put on the machine; whole files are held out for validation
-(${manifest.valPercent}% by a hash of the path). Each file's sha256 is in the build's
+Text that Debian and npm packages put on the machine, and npm tarballs fetched by
+\`models/train/fetch_npm.py\` (versions pinned in \`models/train/npm-corpus.json\`; only MIT, ISC, Apache-2.0
+and BSD licences, each package's \`license\` field checked and its LICENSE file present). The Debian
+sources hold out whole files (${manifest.valPercent}% by a hash of the path); the npm text holds out whole
+packages (${heldOutPackages.join(', ')}: the evaluation's held-out TypeScript and Markdown), so no file
+of theirs is trained on. Each file's package, version, licence, sha256 and split are in the build's
 \`.model-build/corpus/manifest.json\` (rebuilt by \`npm run model:build\`).
 
 | source | package | license | files train / held out | MB |
 |---|---|---|---:|---:|
 ${sources}
 
-Tokens: ${(tokenCount('train') / 1e6).toFixed(2)} M training, ${(tokenCount('val') / 1e6).toFixed(2)} M held out. About 10% of training
-sequences are synthetic passkey documents (${passkeyDocs.length} of them, each within the ${window}-token window, in the
-Landmark/LongRoPE format: an intro sentence, filler sentences, "The pass key is K. Remember it. K is the
-pass key.", more filler, then "What is the pass key? The pass key is K"), so that retrieval is a skill the model
-has at its own window and the long-context evaluation measures whether it survives the stretch.
+Tokens: ${(tokenCount('train') / 1e6).toFixed(2)} M training, ${(tokenCount('val') / 1e6).toFixed(2)} M held out (old corpus),
+${(tokenCount('heldout') / 1e6).toFixed(2)} M held out (npm). ${Math.round(100 * retrievalFraction)}% of the training rows are retrieval
+documents (\`models/train/retrieval.ts\`), each within the ${window}-token window, the loss on the answer
+tokens only:
+
+- ${docCount('passkey', 'train')} Landmark/LongRoPE passkeys (an intro sentence, 0–10 filler sentences around "The pass key
+  is K. Remember it. K is the pass key.", then "What is the pass key? The pass key is" and the key);
+- ${docCount('workspace', 'train')} synthetic workspace questions (\`extension/engine/evaluation/workspaceQuestions.ts\`, seeds
+  below 10⁶; evaluations use seeds from 10⁶ up): a few small TypeScript, Markdown and JSON files rendered
+  exactly as the extension's packer renders them for this model (system prompt, \`### path (language)\`
+  headers, path order, the chat template), "Where is \`name\` defined?" or "What does \`name\` return?",
+  and an answer citing \`path:line\`; other files import, call, document and look like the name.
 
 ## Intended use and limitations
 
 - Intended: an offline default that exercises the whole extension — workspace packing, the factor manager,
-  the LongRoPE search and the diagnostics — on any machine. It continues code and documentation text in the
-  style of Python, Go and TypeScript sources and the Python manual.
-- Not intended: real answers. At this size and training budget it does not follow instructions and its
-  answers are fluent-looking but mostly wrong; point \`longrope.modelPath\` at a real LongRoPE model (e.g. an
-  ONNX export of Phi-3-mini-128k with the graph contract of \`models/README.md\`) for useful answers.
-- Passkey retrieval is not learned at this budget: the model answers the quiz in the right format, with a
-  number, but not the key (it copies neither the digits nor their length reliably). A 300-step fine-tune with half
-  of the sequences passkey documents was tried from this checkpoint: at step 100 it retrieved 1 key in 30
-  while held-out perplexity rose from 24.6 to 27.3, so it was stopped and not kept. Closing this needs more
-  training tokens or a larger model (the induction behaviour that copies a multi-token number appears late in
-  small models), or a loss focused on the answer tokens.
+  the LongRoPE search and the diagnostics — on any machine. It continues TypeScript, JavaScript, JSON,
+  Markdown, Python and Go text, answers passkey quizzes, and answers "where is X defined" / "what does X
+  return" about small workspaces with a \`path:line\` citation.
+- Not intended: real answers. At this size it does not follow other instructions and its free answers are
+  fluent-looking but mostly wrong; point \`longrope.modelPath\` at a real LongRoPE model (e.g. an ONNX
+  export of Phi-3-mini-128k with the graph contract of \`models/README.md\`) for useful answers.
 - Its window is ${window} tokens. Longer prompts depend on the factor sets in \`longrope.json\` (the
-  search), and quality falls with the stretch.
-- The corpus is English prose and code from software documentation; other languages and domains are barely seen.
+  search), and quality falls with the stretch. LongRoPE's progressive recipe (fine-tuning at a searched
+  longer set) has not been run for this model.
+- The corpus is English prose and code from software packages; other languages and domains are barely seen.
 
 ## Reproduce
 
     npm run model:build
 
-runs every step (\`models/train/Makefile\`): corpus, tokenizer, training (resumable), export,
-quantization, verification against PyTorch, the measurements above (\`models/train/measure.mjs\`) and
-this card (\`models/train/card.mjs\`). The measurements alone, on an existing build:
+runs every step (\`models/train/Makefile\`): fetching the npm packages, the corpus, tokenizing with the
+bundled tokenizer, the retrieval documents, the warm start (checked against onnxruntime-node), training
+(resumable), export, quantization, verification against PyTorch, the measurements above
+(\`models/train/measure.mjs\`) and this card (\`models/train/card.mjs\`). The measurements alone, on an
+existing build:
 
     node models/train/measure.mjs --build .model-build --baseline .model-build/fp32 --variants fp32=.model-build/fp32,q8=.model-build/q8,q4=.model-build/q4 --out .model-build/measure.json
-
-The training run that produced this file was interrupted twice to shorten its schedule (2400 → 2000 steps
-at step 100, → 1500 at step 200, both still at the peak learning rate); a rebuild with \`STEPS=1500\` matches it
-up to that small difference in the learning-rate schedule.
-`;
+${probeNote}`;
 writeFileSync(join(dir, 'MODEL_CARD.md'), card);
 
 const readme = join('models', 'README.md');

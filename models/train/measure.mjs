@@ -1,5 +1,7 @@
-// Measures each model variant in onnxruntime-node: file size, held-out perplexity at the trained window,
-// top-1 agreement with the fp32 graph, passkey accuracy at the window, prefill and decode speed.
+// Measures each model variant in onnxruntime-node: file size, held-out perplexity at the trained window
+// (the old corpus's held-out files, and the held-out npm packages' TypeScript/JavaScript/JSON/Markdown),
+// top-1 agreement with the fp32 graph, passkey accuracy and workspace-question accuracy (the cited
+// path:line, greedy) at the window, prefill and decode speed.
 // Prints a markdown table and writes the numbers as JSON.
 //
 //   node models/train/measure.mjs --build .model-build --baseline DIR --variants NAME=DIR,... --out FILE.json
@@ -13,6 +15,7 @@ const PPL_WINDOWS = 48;
 const PASSKEY_TRIALS = 50;
 const SPEED_REPEATS = 5;
 const DECODE_STEPS = 64;
+const WORKSPACE_ANSWER_TOKENS = 40;
 
 function option(name) {
 	const at = process.argv.indexOf(`--${name}`);
@@ -39,10 +42,14 @@ function logSoftmaxAt(row, target) {
 	return row[target] - max - Math.log(sum);
 }
 
+function tokenFile(build, name) {
+	const buf = readFileSync(join(build, 'tokens', name));
+	return new Uint16Array(buf.buffer, buf.byteOffset, buf.length / 2);
+}
+
 // Evenly spaced windows of held-out tokens, the same for every variant.
-function heldOutWindows(build, window) {
-	const buf = readFileSync(join(build, 'tokens', 'val.bin'));
-	const tokens = new Uint16Array(buf.buffer, buf.byteOffset, buf.length / 2);
+function heldOutWindows(build, window, split = 'val') {
+	const tokens = tokenFile(build, `${split}.bin`);
 	const step = Math.floor((tokens.length - window - 1) / PPL_WINDOWS);
 	return Array.from({ length: PPL_WINDOWS }, (_, w) => Array.from(tokens.subarray(w * step, w * step + window + 1)));
 }
@@ -98,6 +105,34 @@ async function passkey(graph, tokenizer, window) {
 	return correct / PASSKEY_TRIALS;
 }
 
+// The watch workspace questions of retrieval.ts (seeds the training never used): the prompt as the
+// extension renders it, greedy decoding to <|end|>, right when the answer cites the expected path:line.
+async function workspaceAccuracy(graph, tokenizer, build) {
+	const docs = JSON.parse(readFileSync(join(build, 'tokens', 'retrieval.docs.json'), 'utf8')).filter(
+		(d) => d.split === 'watch' && d.kind === 'workspace',
+	);
+	const tokens = tokenFile(build, 'retrieval.bin');
+	const end = tokenizer.token_to_id('<|end|>');
+	let correct = 0;
+	for (const doc of docs) {
+		const ids = Array.from(tokens.subarray(doc.offset, doc.offset + doc.length));
+		const cite = tokenizer.decode(ids.slice(doc.answer)).match(/[\w./-]+:\d+/)[0];
+		const prompt = ids.slice(0, doc.answer);
+		const cache = createCache(graph, prompt.length + WORKSPACE_ANSWER_TOKENS);
+		let logits = (await cache.feed(prompt)).at(-1);
+		const out = [];
+		for (let step = 0; step < WORKSPACE_ANSWER_TOKENS; step++) {
+			const next = argmax(logits);
+			if (next === end) break;
+			out.push(next);
+			if (step + 1 < WORKSPACE_ANSWER_TOKENS) logits = (await cache.feed([next]))[0];
+		}
+		const cited = tokenizer.decode(out).match(/[\w./-]+:\d+/)?.[0];
+		if (cited === cite) correct++;
+	}
+	return { workspaceAtWindow: correct / docs.length, workspaceQuestions: docs.length };
+}
+
 async function speed(graph, window) {
 	const ids = Array.from({ length: window }, (_, i) => 7 + ((i * 31) % 4000));
 	const prefill = [];
@@ -126,28 +161,33 @@ async function main() {
 	const baseline = await openGraph(baselineDir);
 	const window = baseline.config.original_max_position_embeddings;
 	const windows = heldOutWindows(build, window);
+	const npmWindows = heldOutWindows(build, window, 'heldout');
 	const base = await quality(baseline, windows);
+	const npmBase = await quality(baseline, npmWindows);
 	const rows = [];
 	for (const [name, dir] of variants) {
 		const graph = await openGraph(dir);
 		const q = dir === baselineDir ? base : await quality(graph, windows, base.top1);
+		const npm = dir === baselineDir ? npmBase : await quality(graph, npmWindows);
 		const row = {
 			variant: name,
 			sizeBytes: statSync(join(dir, 'model.onnx')).size,
 			heldOutPpl: q.ppl,
+			npmHeldOutPpl: npm.ppl,
 			top1Agreement: q.agreement,
 			passkeyAtWindow: await passkey(graph, tokenizer, window),
+			...(await workspaceAccuracy(graph, tokenizer, build)),
 			...(await speed(graph, window)),
 		};
 		rows.push(row);
 		console.error(`measure: ${JSON.stringify(row)}`);
 	}
 	const table = [
-		`| variant | size (MB) | held-out ppl @${window} | top-1 agreement with fp32 | passkey @${window} | prefill tok/s (${window}) | decode tok/s (${window} cached) |`,
-		'|---|---:|---:|---:|---:|---:|---:|',
+		`| variant | size (MB) | held-out ppl @${window} | npm held-out ppl @${window} | top-1 agreement with fp32 | passkey @${window} | path:line @${window} | prefill tok/s (${window}) | decode tok/s (${window} cached) |`,
+		'|---|---:|---:|---:|---:|---:|---:|---:|---:|',
 		...rows.map(
 			(r) =>
-				`| ${r.variant} | ${(r.sizeBytes / 1e6).toFixed(2)} | ${r.heldOutPpl.toFixed(3)} | ${(100 * r.top1Agreement).toFixed(2)}% | ${(100 * r.passkeyAtWindow).toFixed(0)}% | ${r.prefillTokPerS.toFixed(0)} | ${r.decodeTokPerS.toFixed(0)} |`,
+				`| ${r.variant} | ${(r.sizeBytes / 1e6).toFixed(2)} | ${r.heldOutPpl.toFixed(3)} | ${r.npmHeldOutPpl.toFixed(3)} | ${(100 * r.top1Agreement).toFixed(2)}% | ${(100 * r.passkeyAtWindow).toFixed(0)}% | ${(100 * r.workspaceAtWindow).toFixed(0)}% | ${r.prefillTokPerS.toFixed(0)} | ${r.decodeTokPerS.toFixed(0)} |`,
 		),
 	].join('\n');
 	console.log(table);

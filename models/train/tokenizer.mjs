@@ -1,4 +1,7 @@
-// Trains the byte-level BPE tokenizer on the training split and encodes both splits to uint16 token files.
+// Trains the byte-level BPE tokenizer on the training split (or takes a given one, so that training can
+// warm-start from a model that uses it) and encodes the splits to uint16 token files.
+//
+//   node models/train/tokenizer.mjs BUILD_DIR [--tokenizer FILE]
 //
 // The npm `tokenizers` binding trains with the library's default BPE trainer (30k merges, only the
 // characters it saw), so the result is cut to VOCAB_SIZE here: special tokens first, then all 256
@@ -6,18 +9,15 @@
 // valid because every merge only uses symbols made by earlier merges. The binding has no ByteLevel
 // decoder to set, so the saved JSON gets one here.
 import { createInterface } from 'node:readline';
-import { createReadStream, createWriteStream, mkdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
+import { copyFileSync, createReadStream, createWriteStream, mkdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import tokenizers from 'tokenizers';
-import { passkeyText, rng } from './passkey.mjs';
 
 const { BPE, Tokenizer, byteLevelPreTokenizer, byteLevelAlphabet } = tokenizers;
 
 export const VOCAB_SIZE = 4096;
 export const SPECIAL_TOKENS = ['<s>', '</s>', '<pad>', '<|system|>', '<|user|>', '<|assistant|>', '<|end|>'];
 const TRAIN_SAMPLE_BYTES = 16_000_000;
-const WINDOW = 256;
-const PASSKEY_DOCS = 20_000;
 
 async function* readDocs(file) {
 	const lines = createInterface({ input: createReadStream(file), crlfDelay: Infinity });
@@ -130,52 +130,29 @@ async function encodeSplit(tokenizer, corpusDir, split, outDir) {
 	return tokens;
 }
 
-// Passkey documents that fit the trained window, at random depths, so retrieval is a skill the model has.
-async function writePasskeys(tokenizer, outDir) {
-	const random = rng(20240221);
-	const bos = tokenizer.tokenToId('<s>');
-	const eos = tokenizer.tokenToId('</s>');
-	const out = createWriteStream(join(outDir, 'passkey.bin'));
-	const docs = [];
-	let offset = 0;
-	while (docs.length < PASSKEY_DOCS) {
-		const fillers = Math.floor(random() * 11);
-		const before = Math.floor(random() * (fillers + 1));
-		const key = 1 + Math.floor(random() * 50000);
-		const ids = (await tokenizer.encode(passkeyText(before, fillers - before, key))).getIds();
-		if (ids.length + 2 > WINDOW + 1) {
-			continue;
-		}
-		const buf = Uint16Array.from([bos, ...ids, eos]);
-		out.write(Buffer.from(buf.buffer));
-		docs.push({ offset, length: buf.length, key, depth: before / Math.max(1, fillers) });
-		offset += buf.length;
-	}
-	await new Promise((resolve) => out.end(resolve));
-	writeFileSync(join(outDir, 'passkey.docs.json'), JSON.stringify(docs));
-	return offset;
-}
-
 async function main() {
-	const buildDir = process.argv[2];
-	if (!buildDir) {
-		throw new Error('usage: node tokenizer.mjs BUILD_DIR');
+	const [buildDir, flag, given] = process.argv.slice(2);
+	if (!buildDir || (flag !== undefined && (flag !== '--tokenizer' || !given))) {
+		throw new Error('usage: node tokenizer.mjs BUILD_DIR [--tokenizer FILE]');
 	}
 	const corpusDir = join(buildDir, 'corpus');
 	const tokDir = join(buildDir, 'tokens');
 	mkdirSync(tokDir, { recursive: true });
-	const started = Date.now();
-	const raw = await trainRaw(corpusDir, buildDir);
-	const json = cutToVocab(raw);
 	const file = join(buildDir, 'tokenizer.json');
-	writeFileSync(file, JSON.stringify(json));
-	console.error(`tokenizer: trained ${Object.keys(json.model.vocab).length} tokens in ${(Date.now() - started) / 1000}s`);
+	if (given) {
+		copyFileSync(given, file);
+		console.error(`tokenizer: using ${given}`);
+	} else {
+		const started = Date.now();
+		const json = cutToVocab(await trainRaw(corpusDir, buildDir));
+		writeFileSync(file, JSON.stringify(json));
+		console.error(`tokenizer: trained ${Object.keys(json.model.vocab).length} tokens in ${(Date.now() - started) / 1000}s`);
+	}
 	const tokenizer = Tokenizer.fromFile(file);
-	for (const split of ['train', 'val']) {
+	for (const split of ['train', 'val', 'heldout']) {
 		const n = await encodeSplit(tokenizer, corpusDir, split, tokDir);
 		console.error(`tokenizer: ${split}: ${n} tokens`);
 	}
-	console.error(`tokenizer: passkey: ${await writePasskeys(tokenizer, tokDir)} tokens`);
 }
 
 main().catch((err) => {

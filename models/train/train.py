@@ -1,9 +1,14 @@
-"""Trains the bundled model on the tokenized corpus plus synthetic passkey documents.
+"""Trains the bundled model on the tokenized corpus plus retrieval documents (passkeys and workspace
+questions, retrieval.ts) whose loss is on the answer tokens only.
 
 Deterministic for a seed: batch k is drawn from a generator seeded by (seed, k), so a run resumed
 from a checkpoint sees exactly the batches an uninterrupted run would have seen.
 
-  /usr/bin/python3 models/train/train.py --build .model-build [--steps N] [--device cpu|cuda]
+  /usr/bin/python3 models/train/train.py --build .model-build [--steps N] [--init warmstart.pt] [--device cpu|cuda]
+  /usr/bin/python3 models/train/train.py --build .model-build --evaluate CHECKPOINT   (prints the metrics)
+
+--init starts from a checkpoint's weights (warmstart.py) instead of a random initialisation; a run
+that has a checkpoint of its own resumes from that instead.
 """
 
 import argparse
@@ -18,8 +23,11 @@ from torch.nn import functional as F
 
 from model import Decoder, ModelConfig
 
-PASSKEY_FRACTION = 0.1
+RETRIEVAL_FRACTION = 0.3
 PAD_TARGET = -100
+# An answer has ~20 target tokens, a text row 256: each kind's mean loss counts, so that retrieval is
+# not drowned out by the text rows' many tokens.
+ANSWER_WEIGHT = 1.0
 
 
 class Data:
@@ -27,41 +35,61 @@ class Data:
         tok = os.path.join(build, "tokens")
         self.train = np.memmap(os.path.join(tok, "train.bin"), dtype=np.uint16, mode="r")
         self.val = np.memmap(os.path.join(tok, "val.bin"), dtype=np.uint16, mode="r")
-        self.passkey = np.memmap(os.path.join(tok, "passkey.bin"), dtype=np.uint16, mode="r")
-        with open(os.path.join(tok, "passkey.docs.json")) as f:
-            self.passkey_docs = json.load(f)
+        self.heldout = np.memmap(os.path.join(tok, "heldout.bin"), dtype=np.uint16, mode="r")
+        self.retrieval = np.memmap(os.path.join(tok, "retrieval.bin"), dtype=np.uint16, mode="r")
+        with open(os.path.join(tok, "retrieval.docs.json")) as f:
+            docs = json.load(f)
+        self.retrieval_train = [d for d in docs if d["split"] == "train"]
+        self.watch = {kind: [d for d in docs if d["split"] == "watch" and d["kind"] == kind] for kind in ("passkey", "workspace")}
         with open(os.path.join(build, "tokenizer.json")) as f:
             vocab = json.load(f)["model"]["vocab"]
         self.pad = vocab["<pad>"]
         self.window = window
+
+    def answer_row(self, doc, inputs, targets, row):
+        """A retrieval document: its prompt as context, the loss on the answer tokens only."""
+        ids = np.asarray(self.retrieval[doc["offset"] : doc["offset"] + doc["length"]], dtype=np.int64)
+        n = min(len(ids) - 1, self.window)
+        inputs[row, :n] = ids[:n]
+        # Position t predicts ids[t + 1]: keep the targets from the answer's first token on.
+        first = doc["answer"] - 1
+        targets[row, first:n] = ids[first + 1 : n + 1]
 
     def batch(self, seed, step, size):
         rng = np.random.default_rng([seed, step])
         w = self.window
         inputs = np.full((size, w), self.pad, dtype=np.int64)
         targets = np.full((size, w), PAD_TARGET, dtype=np.int64)
+        answers = np.zeros(size, dtype=bool)
         for row in range(size):
-            if rng.random() < PASSKEY_FRACTION:
-                doc = self.passkey_docs[rng.integers(len(self.passkey_docs))]
-                ids = np.asarray(self.passkey[doc["offset"] : doc["offset"] + doc["length"]], dtype=np.int64)
-                n = min(len(ids) - 1, w)
-                inputs[row, :n] = ids[:n]
-                targets[row, :n] = ids[1 : n + 1]
+            if rng.random() < RETRIEVAL_FRACTION:
+                self.answer_row(self.retrieval_train[rng.integers(len(self.retrieval_train))], inputs, targets, row)
+                answers[row] = True
             else:
                 start = rng.integers(len(self.train) - w - 1)
                 ids = np.asarray(self.train[start : start + w + 1], dtype=np.int64)
                 inputs[row] = ids[:-1]
                 targets[row] = ids[1:]
-        return torch.from_numpy(inputs), torch.from_numpy(targets)
+        return torch.from_numpy(inputs), torch.from_numpy(targets), torch.from_numpy(answers)
 
-    def val_batches(self, count, size):
-        """Fixed, evenly spaced held-out windows: the same ones at every evaluation."""
+    def windows(self, tokens, count, size):
+        """Fixed, evenly spaced windows of a held-out split: the same ones at every evaluation."""
         w = self.window
-        starts = np.linspace(0, len(self.val) - w - 2, count * size).astype(np.int64)
+        starts = np.linspace(0, len(tokens) - w - 2, count * size).astype(np.int64)
         for i in range(count):
-            chunk = [np.asarray(self.val[s : s + w + 1], dtype=np.int64) for s in starts[i * size : (i + 1) * size]]
+            chunk = [np.asarray(tokens[s : s + w + 1], dtype=np.int64) for s in starts[i * size : (i + 1) * size]]
             arr = torch.from_numpy(np.stack(chunk))
             yield arr[:, :-1], arr[:, 1:]
+
+    def watch_batches(self, kind, size):
+        docs = self.watch[kind]
+        for i in range(0, len(docs), size):
+            part = docs[i : i + size]
+            inputs = np.full((len(part), self.window), self.pad, dtype=np.int64)
+            targets = np.full((len(part), self.window), PAD_TARGET, dtype=np.int64)
+            for row, doc in enumerate(part):
+                self.answer_row(doc, inputs, targets, row)
+            yield torch.from_numpy(inputs), torch.from_numpy(targets)
 
 
 def lr_at(step, total, peak, warmup):
@@ -73,13 +101,28 @@ def lr_at(step, total, peak, warmup):
 
 @torch.no_grad()
 def evaluate(model, data, device):
+    """Loss on the old corpus's held-out files (val) and on the held-out npm packages (heldout), and
+    the share of watch documents whose whole answer is the greedy choice (teacher-forced argmax on
+    every answer token: what greedy decoding would answer)."""
     model.eval()
-    losses = []
-    for x, y in data.val_batches(16, 8):
-        logits = model.forward_plain(x.to(device))
-        losses.append(F.cross_entropy(logits.flatten(0, 1), y.to(device).flatten()).item())
+    result = {}
+    for name, tokens in (("val_loss", data.val), ("heldout_loss", data.heldout)):
+        losses = [
+            F.cross_entropy(model.forward_plain(x.to(device)).flatten(0, 1), y.to(device).flatten()).item()
+            for x, y in data.windows(tokens, 16, 8)
+        ]
+        result[name] = round(float(np.mean(losses)), 4)
+    for kind in ("passkey", "workspace"):
+        right = total = 0
+        for x, y in data.watch_batches(kind, 16):
+            y = y.to(device)
+            guess = model.forward_plain(x.to(device)).argmax(-1)
+            answer = y != PAD_TARGET
+            right += int(((guess == y) | ~answer).all(dim=1).sum())
+            total += len(y)
+        result[f"{kind}_acc"] = round(right / total, 4)
     model.train()
-    return float(np.mean(losses))
+    return result
 
 
 def main():
@@ -94,7 +137,11 @@ def main():
     p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     p.add_argument("--threads", type=int, default=int(os.environ.get("TRAIN_THREADS", "2")))
     p.add_argument("--ckpt-every", type=int, default=100)
-    p.add_argument("--eval-every", type=int, default=400)
+    p.add_argument("--eval-every", type=int, default=300)
+    p.add_argument("--init", help="start from this checkpoint's weights (warmstart.py)")
+    p.add_argument("--evaluate", help="print this checkpoint's metrics and exit")
+    p.add_argument("--log", default="train-log.jsonl", help="log file under the build folder")
+    p.add_argument("--ckpt-dir", default="ckpt", help="checkpoint folder under the build folder (probes use their own)")
     args = p.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -102,6 +149,11 @@ def main():
     cfg = ModelConfig.load(args.config)
     data = Data(args.build, cfg.original_max_position_embeddings)
     model = Decoder(cfg).to(args.device)
+    if args.evaluate:
+        model.load_state_dict(torch.load(args.evaluate, map_location=args.device)["model"])
+        t0 = time.time()
+        print(json.dumps({"checkpoint": args.evaluate, **evaluate(model, data, args.device), "seconds": round(time.time() - t0)}))
+        return
     decay = [p for n, p in model.named_parameters() if p.dim() >= 2]
     no_decay = [p for n, p in model.named_parameters() if p.dim() < 2]
     opt = torch.optim.AdamW(
@@ -109,10 +161,10 @@ def main():
         lr=args.lr,
         betas=(0.9, 0.95),
     )
-    ckpt_dir = os.path.join(args.build, "ckpt")
+    ckpt_dir = os.path.join(args.build, args.ckpt_dir)
     os.makedirs(ckpt_dir, exist_ok=True)
     latest = os.path.join(ckpt_dir, "latest.pt")
-    log_path = os.path.join(args.build, "train-log.jsonl")
+    log_path = os.path.join(args.build, args.log)
     step = 0
     tokens = 0
     train_seconds = 0.0
@@ -128,6 +180,9 @@ def main():
                 kept = [line for line in f if json.loads(line)["step"] <= step]
             with open(log_path, "w") as f:
                 f.writelines(kept)
+    elif args.init:
+        model.load_state_dict(torch.load(args.init, map_location=args.device)["model"])
+        print(f"train: warm start from {args.init}", flush=True)
     params = sum(p.numel() for p in model.parameters())
     print(f"train: {params} parameters, {args.steps} steps of {args.batch}x{data.window} tokens on {args.device}", flush=True)
 
@@ -136,7 +191,7 @@ def main():
         torch.save(state, latest + ".tmp")
         os.replace(latest + ".tmp", latest)
         if final:
-            torch.save({"model": model.state_dict(), "config": cfg.__dict__, "step": step, "tokens": tokens, "seconds": train_seconds}, os.path.join(args.build, "final.pt"))
+            torch.save({"model": model.state_dict(), "config": cfg.__dict__, "step": step, "tokens": tokens, "seconds": train_seconds, "init": args.init}, os.path.join(args.build, "final.pt"))
 
     log = open(log_path, "a")
     model.train()
@@ -144,10 +199,15 @@ def main():
         t0 = time.time()
         for g in opt.param_groups:
             g["lr"] = lr_at(step, args.steps, args.lr, args.warmup)
-        x, y = data.batch(args.seed, step, args.batch)
-        x, y = x.to(args.device), y.to(args.device)
+        x, y, answers = data.batch(args.seed, step, args.batch)
+        x, y, answers = x.to(args.device), y.to(args.device), answers.to(args.device)
         logits = model.forward_plain(x)
-        loss = F.cross_entropy(logits.flatten(0, 1), y.flatten(), ignore_index=PAD_TARGET)
+        per_token = F.cross_entropy(logits.flatten(0, 1), y.flatten(), ignore_index=PAD_TARGET, reduction="none").view(y.shape)
+        valid = y != PAD_TARGET
+        mean = lambda mask: per_token[mask].mean() if mask.any() else torch.zeros((), device=args.device)
+        text_loss = mean(valid & ~answers[:, None])
+        answer_loss = mean(valid & answers[:, None])
+        loss = text_loss + ANSWER_WEIGHT * answer_loss
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -156,10 +216,11 @@ def main():
         tokens += x.numel()
         dt = time.time() - t0
         train_seconds += dt
-        entry = {"step": step, "loss": round(loss.item(), 4), "lr": opt.param_groups[0]["lr"], "tokens": tokens, "tok_s": round(x.numel() / dt)}
+        entry = {"step": step, "loss": round(text_loss.item(), 4), "answer_loss": round(answer_loss.item(), 4), "lr": opt.param_groups[0]["lr"], "tokens": tokens, "tok_s": round(x.numel() / dt)}
         if step % args.eval_every == 0 or step == args.steps:
-            entry["val_loss"] = round(evaluate(model, data, args.device), 4)
+            entry.update(evaluate(model, data, args.device))
             entry["val_ppl"] = round(math.exp(entry["val_loss"]), 3)
+            entry["heldout_ppl"] = round(math.exp(entry["heldout_loss"]), 3)
         log.write(json.dumps(entry) + "\n")
         log.flush()
         if step % 20 == 0 or "val_loss" in entry:
