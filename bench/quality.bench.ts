@@ -34,6 +34,7 @@ import {
 	passkeyTask,
 	workspaceDefinitionQuestions,
 	type RetrievalRow,
+	type RetrievalTask,
 } from '../extension/engine/evaluation/retrieval';
 import {
 	evaluateWindows,
@@ -245,40 +246,35 @@ async function main(): Promise<void> {
 		const generate = ropeGenerate(model);
 		const retrieval: RetrievalRow[] = [];
 		const retrievalTiming: Record<string, number> = {};
-		if (passkeyTrials > 0) {
-			const ts = performance.now();
-			retrieval.push(
-				...(await evaluateRetrieval({
-					geometry,
-					modelSets: sets,
-					lengths,
-					methods: retrievalMethods,
-					task: passkeyTask(tokenizer, retrievalSeed, passkeyTrials),
-					generate,
-					onProgress: log,
-				})),
-			);
-			retrievalTiming.passkey = (performance.now() - ts) / 1000;
-		}
-		if (definitionTrials > 0) {
-			const ts = performance.now();
-			retrieval.push(
-				...(await evaluateRetrieval({
-					geometry,
-					modelSets: sets,
-					lengths,
-					methods: retrievalMethods,
-					task: definitionTask(
+		const tasks: [number, () => RetrievalTask][] = [
+			[passkeyTrials, () => passkeyTask(tokenizer, retrievalSeed, passkeyTrials)],
+			[
+				definitionTrials,
+				() =>
+					definitionTask(
 						workspaceDefinitionQuestions((messages) => model.renderChat(messages).ids),
 						retrievalSeed,
 						definitionTrials,
 						DEFINITION_ANSWER_TOKENS,
 					),
+			],
+		];
+		for (const [trials, makeTask] of tasks) {
+			if (trials <= 0) continue;
+			const ts = performance.now();
+			const task = makeTask();
+			retrieval.push(
+				...(await evaluateRetrieval({
+					geometry,
+					modelSets: sets,
+					lengths,
+					methods: retrievalMethods,
+					task,
 					generate,
 					onProgress: log,
 				})),
 			);
-			retrievalTiming.definition = (performance.now() - ts) / 1000;
+			retrievalTiming[task.name] = (performance.now() - ts) / 1000;
 		}
 		const retrievalSeconds = (performance.now() - t1) / 1000;
 

@@ -1,5 +1,5 @@
-import type { PasskeyRow, PerplexityRow } from './harness';
-import type { RetrievalRow } from './retrieval';
+import type { PerplexityRow } from './harness';
+import type { PasskeyRow, RetrievalRow } from './retrieval';
 import type { PerplexitySummary } from './windowedPerplexity';
 
 interface Row {

@@ -110,6 +110,57 @@ export async function evaluateRetrieval(
 	return rows;
 }
 
+export interface PasskeyDetail {
+	readonly key: number;
+	readonly depth: number;
+	readonly promptTokens: number;
+	readonly answer: number | null;
+	readonly correct: boolean;
+}
+
+export interface PasskeyRow {
+	readonly method: EvalMethod;
+	readonly length: number;
+	readonly scale: number;
+	readonly set: string;
+	readonly trials: number;
+	readonly correct: number;
+	readonly accuracy: number;
+	readonly details: readonly PasskeyDetail[];
+}
+
+/**
+ * Passkey retrieval per method and length (the CLI's `eval passkey`): the passkey task's rows
+ * with the keys and answers as numbers, the answer being the first integer generated.
+ */
+export async function evaluatePasskey(
+	context: HarnessContext & {
+		readonly tokenizer: TextTokenizer;
+		readonly trials: number;
+		readonly seed: number;
+		readonly generate: GenerateFn;
+	},
+): Promise<PasskeyRow[]> {
+	const task = passkeyTask(context.tokenizer, context.seed, context.trials);
+	const rows = await evaluateRetrieval({ ...context, task });
+	return rows.map((row) => ({
+		method: row.method,
+		length: row.length,
+		scale: row.scale,
+		set: row.set,
+		trials: row.trials,
+		correct: row.correct,
+		accuracy: row.accuracy,
+		details: row.details.map((d) => ({
+			key: Number(d.expected),
+			depth: d.depth,
+			promptTokens: d.promptTokens,
+			answer: parsePasskeyAnswer(d.answer) ?? null,
+			correct: d.correct,
+		})),
+	}));
+}
+
 /** Landmark passkeys (passkey.ts): `count` seeded trials per length, the key as the answer. */
 export function passkeyTask(tokenizer: TextTokenizer, seed: number, count: number): RetrievalTask {
 	return {
