@@ -118,16 +118,10 @@ export interface PasskeyDetail {
 	readonly correct: boolean;
 }
 
-export interface PasskeyRow {
-	readonly method: EvalMethod;
-	readonly length: number;
-	readonly scale: number;
-	readonly set: string;
-	readonly trials: number;
-	readonly correct: number;
-	readonly accuracy: number;
+/** A passkey row as the CLI reports it: a retrieval row with numeric keys and answers. */
+export type PasskeyRow = Omit<RetrievalRow, 'task' | 'interval' | 'details'> & {
 	readonly details: readonly PasskeyDetail[];
-}
+};
 
 /**
  * Passkey retrieval per method and length (the CLI's `eval passkey`): the passkey task's rows
