@@ -57,6 +57,7 @@ async function child(kind: 'job' | 'limits', arg: string): Promise<void> {
 				kind: job.kind,
 				loadMs: 0,
 				rows: [],
+				loadRssMiB: 0,
 				peakRssMiB: 0,
 				error,
 			};

@@ -5,6 +5,7 @@ import { argmax } from '../../extension/engine/generation/sampling';
 import { loadOnnxRuntime } from '../../extension/runtime/onnxRuntime';
 import {
 	peakRssMiB,
+	rssMiB,
 	promptIds,
 	QUESTION_TOKENS,
 	type LengthRow,
@@ -38,6 +39,7 @@ export async function measureBare(job: SideJob): Promise<SideReport> {
 		...(job.threads > 0 ? { intraOpNumThreads: job.threads } : {}),
 	});
 	const loadMs = performance.now() - started;
+	const loadRssMiB = rssMiB();
 	const kvDims = (rows: number) => [1, decoder.num_key_value_heads, rows, decoder.head_size];
 
 	let past: Ort.Tensor[] = [];
@@ -108,5 +110,13 @@ export async function measureBare(job: SideJob): Promise<SideReport> {
 	}
 	reset();
 	await session.release();
-	return { label: job.label, kind: job.kind, loadMs, rows, followUp, peakRssMiB: peakRssMiB() };
+	return {
+		label: job.label,
+		kind: job.kind,
+		loadMs,
+		rows,
+		followUp,
+		loadRssMiB,
+		peakRssMiB: peakRssMiB(),
+	};
 }

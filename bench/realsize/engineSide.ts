@@ -5,6 +5,7 @@ import type { GenerationStats, ModelSession } from '../../extension/engine/model
 import type { GenaiModel } from '../../extension/runtime/genai/genaiModel';
 import {
 	peakRssMiB,
+	rssMiB,
 	promptIds,
 	QUESTION_TOKENS,
 	type LengthRow,
@@ -36,6 +37,7 @@ export async function measureEngine(job: SideJob): Promise<SideReport> {
 		...(job.kvType ? { kvType: job.kvType } : {}),
 	});
 	const loadMs = performance.now() - started;
+	const loadRssMiB = rssMiB();
 	const vocab = model.folder.vocabSize;
 	const plan = (ids: number[]) => planIds(model, ids, job.decodeSteps + 1, 'auto');
 	const rows: LengthRow[] = [];
@@ -56,12 +58,24 @@ export async function measureEngine(job: SideJob): Promise<SideReport> {
 			// The next turn: the same prompt, its answer, then a new question.
 			const next = [...prompt, ...stats.tokenIds, ...promptIds(QUESTION_TOKENS, vocab, 2)];
 			const again = await complete(session, plan(next));
-			followUp = { contextTokens: length, timeToFirstTokenMs: again.timeToFirstTokenMs };
+			followUp = {
+				contextTokens: length,
+				timeToFirstTokenMs: again.timeToFirstTokenMs,
+				kvBytes: again.kvBytes,
+			};
 		}
 		session.dispose();
 	}
 	await (model as GenaiModel).dispose();
-	return { label: job.label, kind: job.kind, loadMs, rows, followUp, peakRssMiB: peakRssMiB() };
+	return {
+		label: job.label,
+		kind: job.kind,
+		loadMs,
+		rows,
+		followUp,
+		loadRssMiB,
+		peakRssMiB: peakRssMiB(),
+	};
 }
 
 async function complete(session: ModelSession, plan: RequestPlan): Promise<GenerationStats> {

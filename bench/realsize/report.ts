@@ -12,6 +12,9 @@ export interface SideSummary {
 	readonly ttftMs: Record<number, number>;
 	readonly kvBytes: Record<number, number>;
 	readonly followUpMs?: number;
+	/** The largest KV the side planned: its longest length, or its follow-up's plan. */
+	readonly maxKvBytes: number;
+	readonly loadRssMiB: number;
 	readonly peakRssMiB: number;
 	readonly loadMs: number;
 	readonly greedy: Record<number, readonly number[]>;
@@ -41,6 +44,11 @@ export function summarize(label: string, reports: readonly SideReport[]): SideSu
 		ttftMs: byLength((row) => row.timeToFirstTokenMs),
 		kvBytes: byLength((row) => row.kvBytes),
 		...(followUps.length > 0 ? { followUpMs: median(followUps) } : {}),
+		maxKvBytes: Math.max(
+			0,
+			...ok.flatMap((r) => [...r.rows.map((row) => row.kvBytes), r.followUp?.kvBytes ?? 0]),
+		),
+		loadRssMiB: ok.length > 0 ? median(ok.map((r) => r.loadRssMiB)) : 0,
 		peakRssMiB: ok.length > 0 ? median(ok.map((r) => r.peakRssMiB)) : 0,
 		loadMs: ok.length > 0 ? median(ok.map((r) => r.loadMs)) : 0,
 		greedy,
@@ -83,6 +91,11 @@ export function kernelDecodeCeiling(
 		seconds += flops / (bestGemm(limits, Number(k), true) * 1e9);
 	}
 	return 1 / seconds;
+}
+
+/** The issue's memory goal: the weight files and the engine's largest planned KV, plus 15%. */
+export function peakRssGoalMiB(cost: ModelCost, kvBytes: number): number {
+	return (1.15 * (cost.weightBytes + kvBytes)) / 2 ** 20;
 }
 
 const f = (x: number | undefined, digits = 1) =>
@@ -166,7 +179,13 @@ export function kindTable(
 	const last = lengths[lengths.length - 1];
 	const blank = Array<string>(others.length + 2).fill('');
 	push([`KV MiB at ${last}`, ...sides.map((s) => mib(s.kvBytes[last])), ...blank]);
-	push(['peak RSS MiB', ...sides.map((s) => f(s.peakRssMiB, 0)), ...blank]);
+	push(['RSS after load MiB', ...sides.map((s) => f(s.loadRssMiB, 0)), ...blank]);
+	row(
+		'peak RSS MiB (goal: weights + largest planned KV + 15%)',
+		sides.map((s) => s.peakRssMiB),
+		peakRssGoalMiB(cost, engine.maxKvBytes),
+		0,
+	);
 	push(['load s', ...sides.map((s) => f(s.loadMs / 1000)), ...blank]);
 	return lines.join('\n');
 }

@@ -69,7 +69,14 @@ export interface SideReport {
 	readonly loadMs: number;
 	readonly rows: readonly LengthRow[];
 	/** A follow-up question on the reused prefix of a `contextTokens` prompt and its answer. */
-	readonly followUp?: { readonly contextTokens: number; readonly timeToFirstTokenMs: number };
+	readonly followUp?: {
+		readonly contextTokens: number;
+		readonly timeToFirstTokenMs: number;
+		/** The KV bytes of the follow-up's plan (the engine's: the largest it holds). */
+		readonly kvBytes?: number;
+	};
+	/** Resident memory once the model is loaded, before any request. */
+	readonly loadRssMiB: number;
 	readonly peakRssMiB: number;
 	/** Set when the side could not run (e.g. a library that does not load the folder). */
 	readonly error?: string;
@@ -93,6 +100,10 @@ export function promptIds(n: number, vocab: number, seed = 1): number[] {
 export function median(xs: readonly number[]): number {
 	const s = [...xs].sort((a, b) => a - b);
 	return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+export function rssMiB(): number {
+	return process.memoryUsage().rss / 2 ** 20;
 }
 
 export function peakRssMiB(): number {

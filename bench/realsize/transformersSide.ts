@@ -1,5 +1,12 @@
 import * as path from 'node:path';
-import { peakRssMiB, promptIds, type LengthRow, type SideJob, type SideReport } from './shared';
+import {
+	peakRssMiB,
+	promptIds,
+	rssMiB,
+	type LengthRow,
+	type SideJob,
+	type SideReport,
+} from './shared';
 
 /**
  * transformers.js (@huggingface/transformers on onnxruntime-node) on the folder's own graph and
@@ -21,6 +28,7 @@ export async function measureTransformersJs(job: SideJob): Promise<SideReport> {
 		...(job.threads > 0 ? { session_options: { intraOpNumThreads: job.threads } } : {}),
 	});
 	const loadMs = performance.now() - started;
+	const loadRssMiB = rssMiB();
 	const config = model.config as unknown as Record<string, number>;
 	const vocab = config.vocab_size;
 	// What its past holds after the answer: [1, kv_heads, length + steps, head] fp32 per layer and side.
@@ -70,5 +78,5 @@ export async function measureTransformersJs(job: SideJob): Promise<SideReport> {
 		});
 	}
 	await model.dispose();
-	return { label: job.label, kind: job.kind, loadMs, rows, peakRssMiB: peakRssMiB() };
+	return { label: job.label, kind: job.kind, loadMs, rows, loadRssMiB, peakRssMiB: peakRssMiB() };
 }

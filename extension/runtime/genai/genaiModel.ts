@@ -43,10 +43,23 @@ export interface GenaiModelOptions extends ModelTuning {
 	readonly cacheDir?: string;
 	/** The KV cache's element type (float16: half the memory, attention in half precision). */
 	readonly kvType?: KvType;
+	/** Bytes one prefill run's attention score tensor may take (default SCORE_BYTES). */
+	readonly scoreBytes?: number;
 }
 
 /** Settings that change without reloading the weights. */
 export type GenaiTuning = ModelTuning;
+
+/**
+ * Bytes one float32 attention score tensor [heads, rows, capacity] may take in a prefill run
+ * (36 MiB: 64 rows for Phi-3.5-mini's 32 heads at 4096 tokens). Attention reads the whole
+ * planned cache, and onnxruntime holds about four such tensors per run (scores, masked,
+ * softmaxed, split): on the Phi-3.5-mini replica at 4096 tokens, runs of 256 rows peaked
+ * 478 MiB above runs of 64 (bench/results/realsize-memory.md).
+ */
+export const SCORE_BYTES = 36 * 2 ** 20;
+/** Prefill rows per run stay a multiple of this (the int4 kernel's row tiles), and at least it. */
+const ROW_STEP = 16;
 
 /** Turn markers that end an answer when they appear as text; only those the vocabulary has. */
 const STOP_STRING_CANDIDATES = ['<|end|>', '<|user|>', '<|system|>', '<|endoftext|>'];
@@ -79,6 +92,7 @@ export class GenaiModel implements LanguageModel {
 		private readonly template: ModelChatTemplate,
 		rope: GenaiRope,
 		private tuning: Required<GenaiTuning>,
+		private readonly scoreBytes: number,
 	) {
 		this.windows = { kind: 'factor-sets', rope: rope.rope };
 		this.warnings = rope.warnings;
@@ -98,6 +112,8 @@ export class GenaiModel implements LanguageModel {
 			throw new Error(`intraOpThreads must be an integer ≥ 0, not ${intraOpThreads}`);
 		}
 		const tuning = checkedTuning(options);
+		const scoreBytes = options.scoreBytes ?? SCORE_BYTES;
+		if (!(scoreBytes > 0)) throw new Error(`scoreBytes must be positive, not ${scoreBytes}`);
 		const folder = await readGenaiFolder(folderPath);
 		const tokenizer = new HfTokenizer(
 			JSON.parse(await readFile(folder.tokenizerFile, 'utf8')) as Record<string, unknown>,
@@ -117,11 +133,30 @@ export class GenaiModel implements LanguageModel {
 		const rope = await genaiRope(folder, adapted);
 		const session = await openAdaptedSession(adapted, cpuSessionOptions(intraOpThreads));
 		const graph = new GenaiGraph(await loadOnnxRuntime(), session, folder, adapted.kvType);
-		return new GenaiModel(folder, adapted, graph, tokenizer, template, rope, tuning);
+		return new GenaiModel(
+			folder,
+			adapted,
+			graph,
+			tokenizer,
+			template,
+			rope,
+			tuning,
+			scoreBytes,
+		);
 	}
 
 	get prefillChunk(): number {
 		return this.tuning.prefillChunk;
+	}
+
+	/**
+	 * Rows per prefill run into a cache of `capacity` positions: the tuned chunk, fewer where the
+	 * attention scores of a run would pass `scoreBytes`.
+	 */
+	prefillRows(capacity: number): number {
+		const fit = Math.floor(this.scoreBytes / (this.folder.heads * capacity * 4));
+		const rows = Math.max(ROW_STEP, Math.floor(fit / ROW_STEP) * ROW_STEP);
+		return Math.min(this.tuning.prefillChunk, rows);
 	}
 
 	get maxKvCacheBytes(): number {
@@ -170,10 +205,11 @@ export class GenaiModel implements LanguageModel {
 		const cache = this.graph.newCache(fed);
 		const tables = buildRotaryTables(spec, 0, fed);
 		const vocab = this.folder.vocabSize;
+		const rows = this.prefillRows(fed);
 		let nll = 0;
-		for (let start = 0; start < fed; start += this.tuning.prefillChunk) {
+		for (let start = 0; start < fed; start += rows) {
 			throwIfCancelled(token);
-			const chunk = ids.slice(start, Math.min(start + this.tuning.prefillChunk, fed));
+			const chunk = ids.slice(start, Math.min(start + rows, fed));
 			const logits = await this.graph.forward(chunk, cache, tables, 'all');
 			for (let t = 0; t < chunk.length; t++) {
 				nll -= logSoftmaxAt(

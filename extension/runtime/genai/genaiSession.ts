@@ -133,13 +133,14 @@ export class GenaiSession implements ModelSession {
 		token: CancellationToken | undefined,
 		hooks: GenerationHooks,
 	): Promise<Float32Array> {
-		const { graph, prefillChunk } = this.model;
+		const { graph } = this.model;
+		const rows = this.model.prefillRows(cache.capacity);
 		const started = performance.now();
 		const total = prompt.length - reused;
 		let logits: Float32Array = new Float32Array(0);
-		for (let start = reused; start < prompt.length; start += prefillChunk) {
+		for (let start = reused; start < prompt.length; start += rows) {
 			throwIfCancelled(token);
-			const chunk = prompt.slice(start, start + prefillChunk);
+			const chunk = prompt.slice(start, start + rows);
 			logits = await graph.forward(chunk, cache, tables);
 			for (const id of chunk) this.cachedIds.push(id);
 			const done = start + chunk.length - reused;

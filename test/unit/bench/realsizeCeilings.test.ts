@@ -1,7 +1,12 @@
 import * as assert from 'node:assert/strict';
 import type { Limits } from '../../../bench/realsize/limits';
 import type { ModelCost } from '../../../bench/realsize/modelCost';
-import { decodeCeiling, kernelDecodeCeiling, prefillCeiling } from '../../../bench/realsize/report';
+import {
+	decodeCeiling,
+	kernelDecodeCeiling,
+	peakRssGoalMiB,
+	prefillCeiling,
+} from '../../../bench/realsize/report';
 
 // A model whose layers do 4 GFLOP per token at K = 1000 and 2 GFLOP at K = 3000, reading 2 GB
 // of weights and 1 MB of KV per cached token. Expected values worked out by hand below.
@@ -41,5 +46,10 @@ describe('real-size benchmark ceilings', () => {
 	it('decode by the one-row kernel: its own speed per K plus the KV at bandwidth', () => {
 		// 4e9 / 20e9 + 2e9 / 16e9 + 1e9 bytes of KV / 20e9 = 0.2 + 0.125 + 0.05 = 0.375 s
 		assert.equal(kernelDecodeCeiling(cost, limits, 20, 1000), 1 / (0.2 + 0.125 + 0.05));
+	});
+
+	it('memory goal: the weight files and the largest planned KV, plus 15%', () => {
+		// 1.15 × (2.5e9 + 0.5 × 2^30) bytes = 2875000000 + 617401548.8 = 3492401548.8 B
+		assert.equal(peakRssGoalMiB(cost, 2 ** 29).toFixed(6), (3492401548.8 / 2 ** 20).toFixed(6));
 	});
 });

@@ -60,6 +60,25 @@ describe('GenaiModel on the ORT-genai replicas', function () {
 			assert.equal(model.kvBytesPerToken, 2 * 2 * 2 * 64 * 4);
 		});
 
+		it('prefills in fewer rows where the attention scores of a run would pass 36 MiB', async () => {
+			const model = await models.open('phi4-mini', { prefillChunk: 256 });
+			// 4 heads × capacity × 4 bytes per row: 36 MiB / 16 B = 2359296 row-positions,
+			// rounded down to a multiple of 16 rows, at least 16, at most the tuned chunk.
+			const rows = [100, 9216, 9217, 32768, 1_000_000].map((c) => model.prefillRows(c));
+			assert.deepEqual(rows, [256, 256, 240, 64, 16]);
+			model.retune({ prefillChunk: 48 });
+			assert.equal(model.prefillRows(32768), 48);
+			// Another limit: 1 MiB / (4 heads × 1000 positions × 4 bytes) = 65.5 → 64 rows.
+			const small = await models.open('phi4-mini', {
+				prefillChunk: 256,
+				scoreBytes: 2 ** 20,
+			});
+			assert.equal(small.prefillRows(1000), 64);
+			await assert.rejects(models.open('phi4-mini', { scoreBytes: 0 }), {
+				message: 'scoreBytes must be positive, not 0',
+			});
+		});
+
 		it('without config.json: the sets read back from the graph, said so', async () => {
 			const configured = await models.open('phi3-128k');
 			const dir = models.copy('phi3-128k');
