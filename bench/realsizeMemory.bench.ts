@@ -139,6 +139,7 @@ async function main(): Promise<void> {
 	const limits = option('score-mib', '134,67,36').split(',').map(Number);
 	const out = option('out', 'realsize-memory');
 	const folder = ensureRealsize(kind);
+	const started = new Date();
 	const reports: Report[] = [];
 	for (const scoreMiB of limits) {
 		process.stderr.write(`realsize-memory: ${kind} at ${length}, scores ≤ ${scoreMiB} MiB\n`);
@@ -161,7 +162,7 @@ async function main(): Promise<void> {
 	const text = [
 		'# Engine memory by phase at real size (`npm run bench:realsize-memory`)',
 		'',
-		`${new Date().toISOString()}; ${os.cpus()[0]?.model ?? 'CPU'} × ${os.availableParallelism()}; ${kind} replica, a ${length}-token prompt, ${ANSWER_TOKENS}-token answers, then a ${QUESTION_TOKENS}-token follow-up on the reused prefix; weight files ${weightsMiB.toFixed(0)} MiB.`,
+		`${started.toISOString()} to ${new Date().toISOString()}; ${os.cpus()[0]?.model ?? 'CPU'} × ${os.availableParallelism()}; ${kind} replica, a ${length}-token prompt, ${ANSWER_TOKENS}-token answers, then a ${QUESTION_TOKENS}-token follow-up on the reused prefix; weight files ${weightsMiB.toFixed(0)} MiB.`,
 		`Command: \`npm run bench:realsize-memory -- ${process.argv.slice(2).join(' ')}\``,
 		'',
 		table(reports, weightsMiB),
