@@ -54,9 +54,9 @@ export type GenaiTuning = ModelTuning;
  * Bytes one float32 attention score tensor [heads, rows, capacity] may take in a prefill run
  * (36 MiB: 64 rows for Phi-3.5-mini's 32 heads at 4096 tokens). Attention reads the whole
  * planned cache, so a run's workspace grows with rows × capacity (scores, masked, softmaxed,
- * split): on the Phi-3.5-mini replica at 4096 tokens, runs of 256 rows peaked 441 MiB above
- * runs of 64 (bench/results/realsize-memory.md), and prefilled as fast
- * (bench/results/realsize-phi35-4096.md).
+ * split): on the Phi-3.5-mini replica at 4096 tokens, runs of 64 rows peaked 611 MiB lower
+ * than runs of 256 and prefilled at 0.92× their speed, interleaved in one run
+ * (bench/results/realsize-rows-4096.md; by phase: realsize-memory.md).
  */
 export const SCORE_BYTES = 36 * 2 ** 20;
 /** Prefill rows per run stay a multiple of this (the int4 kernel's row tiles), and at least it. */
