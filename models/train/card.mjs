@@ -3,6 +3,7 @@
 //
 //   node models/train/card.mjs BUILD_DIR MODEL_DIR DEFAULT_VARIANT
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 
 const [build, dir, defaultVariant] = process.argv.slice(2);
@@ -13,8 +14,22 @@ const log = readFileSync(join(build, 'train-log.jsonl'), 'utf8')
 	.map((line) => JSON.parse(line));
 const measure = JSON.parse(readFileSync(join(build, 'measure.json'), 'utf8'));
 const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
-const retrievalDocs = JSON.parse(readFileSync(join(build, 'tokens', 'retrieval.docs.json'), 'utf8'));
-const docCount = (kind, split) => retrievalDocs.filter((d) => d.kind === kind && d.split === split).length;
+// The factor sets of longrope.json name the weights they were searched on.
+const weightsSha = createHash('sha256')
+	.update(readFileSync(join(dir, 'model.onnx')))
+	.digest('hex');
+const staleSets = existsSync(join(dir, 'longrope.json'))
+	? JSON.parse(readFileSync(join(dir, 'longrope.json'), 'utf8'))
+			.sets.filter(
+				(set) => set.provenance?.modelSha256 && set.provenance.modelSha256 !== weightsSha,
+			)
+			.map((set) => `\`${set.name}\``)
+	: [];
+const retrievalDocs = JSON.parse(
+	readFileSync(join(build, 'tokens', 'retrieval.docs.json'), 'utf8'),
+);
+const docCount = (kind, split) =>
+	retrievalDocs.filter((d) => d.kind === kind && d.split === split).length;
 // train.py --evaluate on the warm start and on the final checkpoint (the Makefile writes both).
 const before = JSON.parse(readFileSync(join(build, 'eval-before.json'), 'utf8'));
 const after = JSON.parse(readFileSync(join(build, 'eval-after.json'), 'utf8'));
@@ -22,32 +37,47 @@ const tokenCount = (split) => statSync(join(build, 'tokens', `${split}.bin`)).si
 
 const last = log.at(-1);
 // RETRIEVAL_FRACTION of train.py, as the rows the log cannot show.
-const retrievalFraction = Number(/^RETRIEVAL_FRACTION = ([\d.]+)$/m.exec(readFileSync(new URL('./train.py', import.meta.url), 'utf8'))[1]);
-// The probe that chose the batch size (probe-*.jsonl, when the build has them).
-const probes = ['probe-a', 'probe-b']
-	.filter((name) => existsSync(join(build, `${name}.jsonl`)))
-	.map((name) => {
-		const lines = readFileSync(join(build, `${name}.jsonl`), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
-		const end = lines.at(-1);
-		const cpu = lines.reduce((sum, e, k) => sum + (e.tokens - (k > 0 ? lines[k - 1].tokens : 0)) / e.tok_s, 0);
-		return `| ${end.step} steps of ${Math.round(end.tokens / end.step / window)} | ${(cpu / 60).toFixed(1)} | ${end.heldout_loss} | ${end.val_loss} | ${pct(end.workspace_acc)} |`;
-	});
-const probeNote =
-	probes.length === 0
-		? ''
-		: `\nThe batch size was chosen by a short probe from the warm start (same learning rate, same CPU time):\n\n| probe | CPU min | npm held-out loss | old held-out loss | workspace right |\n|---|---:|---:|---:|---:|\n${probes.join('\n')}\n`;
-const seconds = log.reduce((sum, e, k) => sum + (e.tokens - (k > 0 ? log[k - 1].tokens : 0)) / e.tok_s, 0);
+const retrievalFraction = Number(
+	/^RETRIEVAL_FRACTION = ([\d.]+)$/m.exec(
+		readFileSync(new URL('./train.py', import.meta.url), 'utf8'),
+	)[1],
+);
+const seconds = log.reduce(
+	(sum, e, k) => sum + (e.tokens - (k > 0 ? log[k - 1].tokens : 0)) / e.tok_s,
+	0,
+);
 const lastVal = [...log].reverse().find((e) => e.val_ppl !== undefined);
 const row = (name) => measure.rows.find((r) => r.variant === name);
 const chosen = row(defaultVariant);
 const fp32 = row('fp32');
 const window = measure.window;
 const pct = (x) => `${(100 * x).toFixed(1)}%`;
+// The probe that chose the batch size (probe-*.jsonl, when the build has them).
+const probes = ['probe-a', 'probe-b']
+	.filter((name) => existsSync(join(build, `${name}.jsonl`)))
+	.map((name) => {
+		const lines = readFileSync(join(build, `${name}.jsonl`), 'utf8')
+			.split('\n')
+			.filter(Boolean)
+			.map((l) => JSON.parse(l));
+		const end = lines.at(-1);
+		const cpu = lines.reduce(
+			(sum, e, k) => sum + (e.tokens - (k > 0 ? lines[k - 1].tokens : 0)) / e.tok_s,
+			0,
+		);
+		return `| ${end.step} steps of ${Math.round(end.tokens / end.step / window)} | ${(cpu / 60).toFixed(1)} | ${end.heldout_loss} | ${end.val_loss} | ${pct(end.workspace_acc)} |`;
+	});
+const probeNote =
+	probes.length === 0
+		? ''
+		: `\nThe batch size was chosen by a short probe from the warm start (same learning rate, same CPU time):\n\n| probe | CPU min | npm held-out loss | old held-out loss | workspace right |\n|---|---:|---:|---:|---:|\n${probes.join('\n')}\n`;
 const params =
 	config.vocab_size * config.hidden_size +
 	config.num_hidden_layers *
 		(2 * config.hidden_size +
-			config.hidden_size * config.head_dim * (2 * config.num_attention_heads + 2 * config.num_key_value_heads) +
+			config.hidden_size *
+				config.head_dim *
+				(2 * config.num_attention_heads + 2 * config.num_key_value_heads) +
 			3 * config.hidden_size * config.intermediate_size) +
 	config.hidden_size;
 
@@ -70,7 +100,9 @@ const sources = manifest.sources
 const batch = Math.round(last.tokens / last.step / window);
 const ppl = (loss) => Math.exp(loss).toFixed(2);
 const npmSources = manifest.sources.filter((s) => s.registry === 'npm' && s.split);
-const heldOutPackages = npmSources.filter((s) => s.split === 'heldout').map((s) => `\`${s.package}\``);
+const heldOutPackages = npmSources
+	.filter((s) => s.split === 'heldout')
+	.map((s) => `\`${s.package}\``);
 const beforeAfter = [
 	'| measure (train.py --evaluate, PyTorch fp32) | warm start | trained |',
 	'|---|---:|---:|',
@@ -149,7 +181,21 @@ tokens only:
 - Not intended: real answers. At this size it does not follow other instructions and its free answers are
   fluent-looking but mostly wrong; point \`longrope.modelPath\` at a real LongRoPE model (e.g. an ONNX
   export of Phi-3-mini-128k with the graph contract of \`models/README.md\`) for useful answers.
-- Its window is ${window} tokens. Longer prompts depend on the factor sets in \`longrope.json\` (the
+${
+	chosen.passkeyAtWindow < 0.5
+		? `- Passkey retrieval is still not learned: ${docCount('passkey', 'train')} passkey documents are about a fifth of the
+  retrieval rows (${Math.round(100 * retrievalFraction)}% of all rows), and after ${last.step} steps no unseen key is answered whole.
+  Workspace questions, whose answers copy a path and count lines, were learned first; passkeys need a
+  larger share of the mix or more steps.
+`
+		: ''
+}${
+	staleSets.length > 0
+		? `- The factor sets ${staleSets.join(', ')} of \`longrope.json\` were searched on earlier weights (their provenance
+  names another sha256); until the search runs again on these weights they are a starting point, not a fit.
+`
+		: ''
+}- Its window is ${window} tokens. Longer prompts depend on the factor sets in \`longrope.json\` (the
   search), and quality falls with the stretch. LongRoPE's progressive recipe (fine-tuning at a searched
   longer set) has not been run for this model.
 - The corpus is English prose and code from software packages; other languages and domains are barely seen.
