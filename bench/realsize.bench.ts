@@ -204,7 +204,7 @@ async function main(): Promise<void> {
 			.map(([w, g]) => `${g.toFixed(1)} GB/s with ${w} thread(s)`)
 			.join(
 				', ',
-			)} (bytes read + written); int4 MatMulNBits (block 32, accuracy 4) ${limit.gemm.map((g) => `${g.gflops.toFixed(0)} GFLOP/s at ${g.m}×${g.k}×${g.n} on ${g.threads} thread(s)`).join(', ')}. Decode ceiling = the best copy bandwidth / (weights a step reads + KV at that length); prefill ceiling = the layers' int4 matmul work per token at the best GEMM speed (attention and the vocabulary projection not counted).`,
+			)} (bytes read + written); int4 MatMulNBits (block 32, accuracy 4) ${limit.gemm.map((g) => `${g.gflops.toFixed(0)} GFLOP/s at ${g.m}×${g.k}×${g.n} on ${g.threads} thread(s)`).join(', ')}. Decode ceiling = the best copy bandwidth / (weights a step reads + KV at that length); prefill ceiling = the layers' int4 matmul work per token at the best GEMM speed (attention and the vocabulary projection not counted); the M = 1 kernel ceiling = the layers' int4 matmul work of one token at the kernel's best one-row speed plus the KV at the copy bandwidth (what decode can reach when the kernel, not memory, limits it).`,
 		'',
 		...sections,
 		'## Machine during the run',

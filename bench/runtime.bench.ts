@@ -1,15 +1,19 @@
 // npm run bench — the runtime side by side, in one run: the extension's engine, a bare session.run
 // loop on the same graph, and transformers.js on the identical weights (the Hugging Face export).
-// Each engine runs in a child process of its own so that its peak RSS is its own.
-// Prints a markdown table and writes bench/results/runtime.{json,md}.
+// Each measurement is a child process of its own (its peak RSS is its own), and the repeats are
+// interleaved side after side (A B C A B C …) so that the machine's noise hits every side alike.
+// Prints a markdown table of medians and writes bench/results/runtime.{json,md}.
 //
-//   npm run bench [-- --quick]        --quick: shorter lengths, one repeat (a smoke test)
+//   npm run bench [-- --quick] [--repeats 3] [--sides longrope,bare,transformers.js]
+//     --quick: shorter lengths, one repeat (a smoke test). A side may carry /t<threads>
+//     (onnxruntime intra-op threads, engine and bare loop), e.g. --sides longrope,longrope/t1,bare
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { measureBare } from './runtime/bareLoop';
 import { measureLongrope } from './runtime/longropeEngine';
-import type { EngineReport } from './runtime/shared';
+import { median, type EngineReport } from './runtime/shared';
 import { measureTransformersJs } from './runtime/transformersJs';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -23,23 +27,45 @@ const HF_MODEL = path.join(
 const quick = process.argv.includes('--quick');
 const PREFILL = quick ? [256, 512] : [512, 2048, 8192];
 const DECODE = quick ? [256, 512] : [2048, 8192];
-const REPEATS = quick ? 1 : 3;
 
-async function child(engine: string): Promise<void> {
+function option(name: string, fallback: string): string {
+	const at = process.argv.indexOf(`--${name}`);
+	return at >= 0 ? process.argv[at + 1] : fallback;
+}
+const REPEATS = Number(option('repeats', quick ? '1' : '3'));
+const SIDES = option('sides', 'longrope,bare,transformers.js').split(',');
+
+/** A side as named on the command line: engine[/t<threads>]. */
+function parseSide(label: string): { engine: EngineReport['engine']; threads?: number } {
+	const [engine, threads] = label.split('/');
+	if (engine !== 'longrope' && engine !== 'bare' && engine !== 'transformers.js')
+		throw new Error(`bench: unknown side ${label} (longrope, bare, transformers.js)`);
+	if (threads === undefined) return { engine };
+	const n = Number(threads.slice(1));
+	if (threads[0] !== 't' || !Number.isInteger(n) || n < 0 || engine === 'transformers.js')
+		throw new Error(`bench: ${label}: only longrope and bare take /t<threads>`);
+	return { engine, threads: n };
+}
+
+async function child(label: string): Promise<void> {
+	const { engine, threads } = parseSide(label);
 	const report =
 		engine === 'longrope'
-			? await measureLongrope(MODEL, PREFILL, DECODE, REPEATS)
+			? await measureLongrope(MODEL, PREFILL, DECODE, 1, threads)
 			: engine === 'bare'
-				? await measureBare(MODEL, PREFILL, DECODE, REPEATS)
-				: await measureTransformersJs(HF_MODEL, PREFILL, DECODE, REPEATS);
+				? await measureBare(MODEL, PREFILL, DECODE, 1, threads)
+				: await measureTransformersJs(HF_MODEL, PREFILL, DECODE, 1);
 	process.stdout.write(`${JSON.stringify(report)}\n`);
 }
 
-function runChild(engine: string): EngineReport {
-	process.stderr.write(`bench: measuring ${engine}…\n`);
+function runChild(label: string, round: number): EngineReport {
+	const [one, five] = os.loadavg();
+	process.stderr.write(
+		`bench: round ${round}, ${label} (load average ${one.toFixed(2)} / ${five.toFixed(2)})…\n`,
+	);
 	const result = spawnSync(
 		process.execPath,
-		['-r', 'esbuild-register', __filename, '--child', engine, ...(quick ? ['--quick'] : [])],
+		['-r', 'esbuild-register', __filename, '--child', label, ...(quick ? ['--quick'] : [])],
 		{
 			cwd: ROOT,
 			encoding: 'utf8',
@@ -48,82 +74,133 @@ function runChild(engine: string): EngineReport {
 		},
 	);
 	if (result.status !== 0)
-		throw new Error(`bench: the ${engine} child failed (exit ${result.status})`);
+		throw new Error(`bench: the ${label} child failed (exit ${result.status})`);
 	return JSON.parse(result.stdout.trim().split('\n').pop() ?? '') as EngineReport;
+}
+
+/** One report per side: the median of its rounds for every rate, the largest peak RSS. */
+function combine(rounds: readonly EngineReport[]): EngineReport {
+	const medians = (pick: (r: EngineReport) => Record<number, number>) =>
+		Object.fromEntries(
+			Object.keys(pick(rounds[0])).map((n) => [n, median(rounds.map((r) => pick(r)[+n]))]),
+		);
+	const first = rounds[0];
+	const followUps = rounds.map((r) => r.followUp).filter((f) => f !== undefined);
+	return {
+		...first,
+		prefill: medians((r) => r.prefill),
+		decode: medians((r) => r.decode),
+		...(followUps.length > 0
+			? {
+					followUp: {
+						withReuseMs: median(followUps.map((f) => f.withReuseMs)),
+						fullPrefillMs: median(followUps.map((f) => f.fullPrefillMs)),
+						contextTokens: followUps[0].contextTokens,
+					},
+				}
+			: {}),
+		...(first.perplexityTokensPerSecond !== undefined
+			? {
+					perplexityTokensPerSecond: median(
+						rounds.map((r) => r.perplexityTokensPerSecond ?? 0),
+					),
+				}
+			: {}),
+		peakRssMiB: Math.max(...rounds.map((r) => r.peakRssMiB)),
+	};
 }
 
 const f0 = (x: number) => x.toFixed(0);
 const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}×`;
 
-function table(ours: EngineReport, bare: EngineReport, tjs: EngineReport): string {
+interface Side {
+	readonly label: string;
+	readonly report: EngineReport;
+}
+
+/** Rates per side, then each engine side against the bare loop and transformers.js. */
+function table(sides: readonly Side[]): string {
+	const engines = sides.filter((s) => s.report.engine === 'longrope');
+	const against = ['bare', 'transformers.js']
+		.map((name) => sides.find((s) => s.report.engine === name))
+		.filter((s) => s !== undefined);
+	const ratioHeads = engines.flatMap((e) => against.map((o) => `${e.label} / ${o.label}`));
 	const lines = [
-		'| measure | longrope engine | bare session.run | transformers.js | engine / transformers.js | engine / bare |',
-		'|---|---:|---:|---:|---:|---:|',
+		`| measure | ${[...sides.map((s) => s.label), ...ratioHeads].join(' | ')} |`,
+		`|---|${[...sides, ...ratioHeads].map(() => '---:').join('|')}|`,
 	];
-	for (const n of PREFILL) {
-		lines.push(
-			`| prefill tok/s, ${n} tokens | ${f0(ours.prefill[n])} | ${f0(bare.prefill[n])} | ${f0(tjs.prefill[n])} | ${ratio(ours.prefill[n], tjs.prefill[n])} | ${ratio(ours.prefill[n], bare.prefill[n])} |`,
+	const row = (name: string, pick: (r: EngineReport) => number | undefined) => {
+		const values = sides.map((s) => pick(s.report));
+		const ratios = engines.flatMap((e) =>
+			against.map((o) => {
+				const [a, b] = [pick(e.report), pick(o.report)];
+				return a !== undefined && b !== undefined ? ratio(a, b) : '';
+			}),
 		);
-	}
-	for (const n of DECODE) {
 		lines.push(
-			`| decode tok/s, ${n} cached | ${f0(ours.decode[n])} | ${f0(bare.decode[n])} | ${f0(tjs.decode[n])} | ${ratio(ours.decode[n], tjs.decode[n])} | ${ratio(ours.decode[n], bare.decode[n])} |`,
+			`| ${name} | ${[...values.map((v) => (v === undefined ? '' : f0(v))), ...ratios].join(' | ')} |`,
 		);
-	}
-	const fu = ours.followUp;
+	};
+	for (const n of PREFILL) row(`prefill tok/s, ${n} tokens`, (r) => r.prefill[n]);
+	for (const n of DECODE) row(`decode tok/s, ${n} cached`, (r) => r.decode[n]);
+	const fu = engines[0]?.report.followUp;
 	if (fu) {
-		lines.push(
-			`| follow-up TTFT ms, ${fu.contextTokens}-token context reused | ${f0(fu.withReuseMs)} | | | | |`,
+		row(
+			`follow-up TTFT ms, ${fu.contextTokens}-token context reused`,
+			(r) => r.followUp?.withReuseMs,
 		);
-		lines.push(`| follow-up TTFT ms, full prefill | ${f0(fu.fullPrefillMs)} | | | | |`);
+		row('follow-up TTFT ms, full prefill', (r) => r.followUp?.fullPrefillMs);
 		lines.push(
-			`| reuse / full prefill | ${((100 * fu.withReuseMs) / fu.fullPrefillMs).toFixed(1)}% | | | | |`,
-		);
-	}
-	if (ours.perplexityTokensPerSecond) {
-		lines.push(
-			`| perplexity tok/s, 2048 tokens (the search's fitness) | ${f0(ours.perplexityTokensPerSecond)} | | | | |`,
+			`| reuse / full prefill | ${((100 * fu.withReuseMs) / fu.fullPrefillMs).toFixed(1)}% |`,
 		);
 	}
-	lines.push(
-		`| peak RSS MiB | ${f0(ours.peakRssMiB)} | ${f0(bare.peakRssMiB)} | ${f0(tjs.peakRssMiB)} | | |`,
-	);
+	row("perplexity tok/s, 2048 tokens (the search's fitness)", (r) => r.perplexityTokensPerSecond);
+	row('peak RSS MiB', (r) => r.peakRssMiB);
 	return lines.join('\n');
 }
 
-function agreement(ours: EngineReport, others: EngineReport[]): string {
+function agreement(sides: readonly Side[]): string {
+	const [ours, ...others] = sides;
 	return DECODE.map((n) => {
 		const same = others.map(
 			(o) =>
-				`${o.engine} ${JSON.stringify(o.greedy[n]) === JSON.stringify(ours.greedy[n]) ? 'agrees' : 'DIFFERS'}`,
+				`${o.label} ${JSON.stringify(o.report.greedy[n]) === JSON.stringify(ours.report.greedy[n]) ? 'agrees' : 'DIFFERS'}`,
 		);
-		return `- greedy tokens after ${n} cached: ${same.join(', ')}`;
+		return `- greedy tokens after ${n} cached, against ${ours.label}: ${same.join(', ')}`;
 	}).join('\n');
 }
 
 async function main(): Promise<void> {
 	const at = process.argv.indexOf('--child');
 	if (at >= 0) return child(process.argv[at + 1]);
-	const reports = ['longrope', 'bare', 'transformers.js'].map(runChild);
-	const [ours, bare, tjs] = reports;
+	SIDES.forEach(parseSide);
+	const rounds = new Map<string, EngineReport[]>(SIDES.map((label) => [label, []]));
+	const started = new Date().toISOString();
+	for (let round = 1; round <= REPEATS; round++)
+		for (const label of SIDES) rounds.get(label)?.push(runChild(label, round));
+	const sides = SIDES.map((label) => ({ label, report: combine(rounds.get(label) ?? []) }));
 	const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], {
 		cwd: ROOT,
 		encoding: 'utf8',
 	}).trim();
+	const args = process.argv.slice(2).join(' ');
 	const md = [
-		`Runtime benchmark — commit ${commit}, ${new Date().toISOString()}, model ${path.relative(ROOT, MODEL)}, ${REPEATS} repeat(s), medians.`,
-		`Command: npm run bench${quick ? ' -- --quick' : ''}`,
+		`Runtime benchmark — commit ${commit}, ${started} to ${new Date().toISOString()}, model ${path.relative(ROOT, MODEL)}, ${REPEATS} interleaved repeat(s), medians; ${os.cpus().length} cores, load average at the end ${os
+			.loadavg()
+			.map((x) => x.toFixed(2))
+			.join(' / ')}.`,
+		`Command: npm run bench${args ? ` -- ${args}` : ''}`,
 		'',
-		table(ours, bare, tjs),
+		table(sides),
 		'',
-		agreement(ours, [bare, tjs]),
+		agreement(sides),
 		'',
 	].join('\n');
 	process.stdout.write(md);
 	mkdirSync(path.join(ROOT, 'bench', 'results'), { recursive: true });
 	writeFileSync(
 		path.join(ROOT, 'bench', 'results', 'runtime.json'),
-		JSON.stringify({ commit, quick, reports }, null, 1),
+		JSON.stringify({ commit, quick, rounds: Object.fromEntries(rounds), sides }, null, 1),
 	);
 	writeFileSync(
 		path.join(ROOT, 'bench', 'results', quick ? 'runtime-quick.md' : 'runtime.md'),

@@ -151,7 +151,8 @@ export async function gemmThroughput(
 
 /**
  * The machine's limits for these shapes: copy bandwidth by number of threads copying, and GEMM
- * throughput by shape (the layers' two K) and intra-op threads.
+ * throughput by shape (the layers' two K) and intra-op threads, for a prefill chunk (M = chunk)
+ * and for one decoded token (M = 1: the kernel's own speed over the weights).
  */
 export async function measureLimits(
 	threads: readonly number[],
@@ -167,7 +168,10 @@ export async function measureLimits(
 			[hidden, intermediate],
 			[intermediate, hidden],
 		]) {
-			gemm.push({ m: chunk, k, n, threads: t, gflops: await gemmThroughput(chunk, k, n, t) });
+			for (const m of [chunk, 1]) {
+				const gflops = await gemmThroughput(m, k, n, t, m === 1 ? 25 : 5);
+				gemm.push({ m, k, n, threads: t, gflops });
+			}
 		}
 	}
 	return { copyGBps, gemm };

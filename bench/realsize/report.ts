@@ -52,12 +52,35 @@ export function decodeCeiling(cost: ModelCost, bandwidthGBps: number, length: nu
 	return (bandwidthGBps * 1e9) / (cost.weightBytesPerStep + cost.kvBytesPerToken * length);
 }
 
+/** The best measured int4 throughput, GFLOP/s, for products of `m` rows (1, or a chunk) with K = `k`. */
+function bestGemm(limits: Limits, k: number, decode: boolean): number {
+	const shapes = limits.gemm.filter((g) => g.k === k && (g.m === 1) === decode);
+	return Math.max(...shapes.map((g) => g.gflops));
+}
+
 /** The prefill ceiling: the layers' int4 GEMM work per token at the best measured GEMM throughput. */
 export function prefillCeiling(cost: ModelCost, limits: Limits): number {
 	let seconds = 0;
 	for (const [k, flops] of Object.entries(cost.flopsByK)) {
-		const best = Math.max(...limits.gemm.filter((g) => g.k === Number(k)).map((g) => g.gflops));
-		seconds += flops / (best * 1e9);
+		seconds += flops / (bestGemm(limits, Number(k), false) * 1e9);
+	}
+	return 1 / seconds;
+}
+
+/**
+ * The decode ceiling this kernel allows at `length` cached: the layers' int4 products at the
+ * kernel's own measured speed for one row (M = 1), plus reading the KV at the copy bandwidth.
+ * Below the bandwidth ceiling when the kernel, not memory, is what a step waits on.
+ */
+export function kernelDecodeCeiling(
+	cost: ModelCost,
+	limits: Limits,
+	bandwidthGBps: number,
+	length: number,
+): number {
+	let seconds = (cost.kvBytesPerToken * length) / (bandwidthGBps * 1e9);
+	for (const [k, flops] of Object.entries(cost.flopsByK)) {
+		seconds += flops / (bestGemm(limits, Number(k), true) * 1e9);
 	}
 	return 1 / seconds;
 }
@@ -117,6 +140,14 @@ export function kindTable(
 			`decode tok/s, ${l} cached`,
 			sides.map((s) => s.decode[l]),
 			decodeCeiling(cost, bandwidth, l),
+			2,
+		);
+	}
+	for (const l of lengths) {
+		row(
+			`decode tok/s, ${l} cached, against the M = 1 kernel`,
+			sides.map((s) => s.decode[l]),
+			kernelDecodeCeiling(cost, limits, bandwidth, l),
 			2,
 		);
 	}

@@ -25,13 +25,16 @@ export async function measureBare(
 	prefillLengths: number[],
 	decodeLengths: number[],
 	repeats: number,
+	intraOpThreads?: number,
 ): Promise<EngineReport> {
 	const config = JSON.parse(readFileSync(path.join(folder, 'config.json'), 'utf8')) as Record<
 		string,
 		number
 	>;
+	// onnxruntime's defaults, as a user's own loop would open the graph.
 	const session = await ort.InferenceSession.create(path.join(folder, 'model.onnx'), {
 		executionProviders: ['cpu'],
+		...(intraOpThreads ? { intraOpNumThreads: intraOpThreads } : {}),
 	});
 	const {
 		num_hidden_layers: layers,

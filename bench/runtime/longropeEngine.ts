@@ -37,8 +37,12 @@ export async function measureLongrope(
 	prefillLengths: number[],
 	decodeLengths: number[],
 	repeats: number,
+	intraOpThreads?: number,
 ): Promise<EngineReport> {
-	const model = await LocalModel.load(folder, { prefillChunk: PREFILL_CHUNK });
+	const model = await LocalModel.load(folder, {
+		prefillChunk: PREFILL_CHUNK,
+		...(intraOpThreads === undefined ? {} : { intraOpThreads }),
+	});
 	const prefill: Record<number, number> = {};
 	const decode: Record<number, number> = {};
 	const greedy: Record<number, number[]> = {};

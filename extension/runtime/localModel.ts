@@ -1,4 +1,3 @@
-import { availableParallelism } from 'node:os';
 import * as path from 'node:path';
 import { throwIfCancelled, type CancellationToken } from '../engine/cancellation';
 import { FactorManager } from '../engine/factorManager';
@@ -25,16 +24,16 @@ import { buildRotaryTables, type RotarySpec } from '../engine/rotaryTables';
 import { checkedTuning, decodeAnswer, logSoftmaxAt, type ModelTuning } from './decoding';
 import { KvCache } from './kvCache';
 import { loadModelFolder, type ModelFolder } from './loadModelFolder';
-import { LongropeGraph, type GraphOptimization } from './longropeGraph';
+import type { GraphOptimization } from './cpuSession';
+import { LongropeGraph } from './longropeGraph';
 
 export interface LocalModelOptions extends ModelTuning {
-	/** onnxruntime's intra-op threads (0: one per core); default half the cores (bench/results/session.md). */
+	/** onnxruntime's intra-op threads; 0 (the default): one per physical core. */
 	readonly intraOpThreads?: number;
 	readonly graphOptimization?: GraphOptimization;
+	/** Whether onnxruntime's worker threads spin between operators (default yes: cpuSession.ts). */
+	readonly spinning?: boolean;
 }
-
-/** On a 2-core machine with the editor busy, 1 thread beat 2 by 2.5× (bench/results/session.md); spinning threads fight the host. */
-export const DEFAULT_INTRA_OP_THREADS = Math.max(1, Math.floor(availableParallelism() / 2));
 
 /** Settings that change without reloading the weights. */
 export type LocalModelTuning = ModelTuning;
@@ -56,7 +55,9 @@ export class LocalModel implements LanguageModel {
 	private constructor(
 		readonly folder: ModelFolder,
 		readonly graph: LongropeGraph,
-		readonly options: Required<Pick<LocalModelOptions, 'intraOpThreads' | 'graphOptimization'>>,
+		readonly options: Required<
+			Pick<LocalModelOptions, 'intraOpThreads' | 'graphOptimization' | 'spinning'>
+		>,
 		tuning: Required<LocalModelTuning>,
 	) {
 		this.description = {
@@ -72,8 +73,9 @@ export class LocalModel implements LanguageModel {
 	static async load(folderPath: string, options: LocalModelOptions = {}): Promise<LocalModel> {
 		const folder = await loadModelFolder(folderPath);
 		const resolved = {
-			intraOpThreads: options.intraOpThreads ?? DEFAULT_INTRA_OP_THREADS,
+			intraOpThreads: options.intraOpThreads ?? 0,
 			graphOptimization: options.graphOptimization ?? ('all' as const),
+			spinning: options.spinning ?? true,
 		};
 		const tuning = checkedTuning(options);
 		if (!Number.isInteger(resolved.intraOpThreads) || resolved.intraOpThreads < 0) {
@@ -81,10 +83,7 @@ export class LocalModel implements LanguageModel {
 				`intraOpThreads must be an integer ≥ 0, not ${resolved.intraOpThreads}`,
 			);
 		}
-		const graph = await LongropeGraph.open(folder.modelFile, folder.shape, {
-			intraOpThreads: resolved.intraOpThreads || undefined,
-			graphOptimization: resolved.graphOptimization,
-		});
+		const graph = await LongropeGraph.open(folder.modelFile, folder.shape, resolved);
 		return new LocalModel(folder, graph, resolved, tuning);
 	}
 

@@ -1,5 +1,6 @@
 import type * as Ort from 'onnxruntime-node';
 import type { RotaryTables } from '../engine/rotaryTables';
+import { cpuSessionOptions, type GraphOptimization } from './cpuSession';
 import { KvCache, type KvShape } from './kvCache';
 import { loadOnnxRuntime } from './onnxRuntime';
 
@@ -8,12 +9,12 @@ export interface GraphShape extends KvShape {
 	readonly vocabSize: number;
 }
 
-export type GraphOptimization = 'disabled' | 'basic' | 'extended' | 'all';
-
 export interface GraphOptions {
-	/** onnxruntime's intra-op threads; undefined lets it use every core. */
+	/** onnxruntime's intra-op threads; 0 or undefined: one per physical core. */
 	readonly intraOpThreads?: number;
 	readonly graphOptimization?: GraphOptimization;
+	/** Whether onnxruntime's worker threads spin between operators (default yes: cpuSession.ts). */
+	readonly spinning?: boolean;
 }
 
 export const pastKeyName = (layer: number) => `past_key_values.${layer}.key`;
@@ -51,12 +52,14 @@ export class LongropeGraph {
 		const ort = await loadOnnxRuntime();
 		let session: Ort.InferenceSession;
 		try {
-			session = await ort.InferenceSession.create(modelFile, {
-				executionProviders: ['cpu'],
-				...(options.intraOpThreads === undefined
-					? {}
-					: { intraOpNumThreads: options.intraOpThreads }),
-			});
+			session = await ort.InferenceSession.create(
+				modelFile,
+				cpuSessionOptions(
+					options.intraOpThreads ?? 0,
+					options.graphOptimization,
+					options.spinning,
+				),
+			);
 		} catch (err) {
 			throw new Error(
 				`${modelFile} is not a loadable ONNX model: ${err instanceof Error ? err.message : String(err)}`,

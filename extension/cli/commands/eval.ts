@@ -1,11 +1,7 @@
 import * as path from 'node:path';
 import { CancellationTokenSource } from '../../engine/cancellation';
-import {
-	evaluatePasskey,
-	evaluatePerplexity,
-	type PasskeyRow,
-	type PerplexityRow,
-} from '../../engine/evaluation/harness';
+import { evaluatePerplexity, type PerplexityRow } from '../../engine/evaluation/harness';
+import { evaluatePasskey, type PasskeyRow } from '../../engine/evaluation/retrieval';
 import { EVAL_METHODS, parseMethods, type EvalMethod } from '../../engine/evaluation/methods';
 import { passkeyTable, perplexityTable } from '../../engine/evaluation/qualityReport';
 import { requireRopeModel, ropeGenerate } from '../../app/evaluation';

@@ -1,16 +1,9 @@
 import { throwIfCancelled, type CancellationToken } from '../cancellation';
 import type { FactorSet } from '../factorSet';
-import type { TextTokenizer } from '../generation/tokenizer';
 import { inverseFrequencies, type RotaryGeometry } from '../rotaryGeometry';
 import { rotarySpec, type RotarySpec } from '../rotaryTables';
 import type { RopeScaling } from '../scalings';
 import { methodScaling, type EvalMethod } from './methods';
-import {
-	PASSKEY_ANSWER_TOKENS,
-	fitPasskeyPrompt,
-	parsePasskeyAnswer,
-	passkeyTrials,
-} from './passkey';
 
 /** The runtime's perplexity (LocalModel.perplexity), injected. */
 export type PerplexityFn = (
@@ -114,78 +107,3 @@ export type GenerateFn = (
 	maxNewTokens: number,
 	token?: CancellationToken,
 ) => Promise<string>;
-
-export interface PasskeyDetail {
-	readonly key: number;
-	readonly depth: number;
-	readonly promptTokens: number;
-	readonly answer: number | null;
-	readonly correct: boolean;
-}
-
-export interface PasskeyRow {
-	readonly method: EvalMethod;
-	readonly length: number;
-	readonly scale: number;
-	readonly set: string;
-	readonly trials: number;
-	readonly correct: number;
-	readonly accuracy: number;
-	readonly details: readonly PasskeyDetail[];
-}
-
-/**
- * Passkey retrieval per method and length: `trials` seeded keys at random depths (the same for
- * every method), each prompt filled to the length, answer = the first integer generated.
- */
-export async function evaluatePasskey(
-	context: HarnessContext & {
-		readonly tokenizer: TextTokenizer;
-		readonly trials: number;
-		readonly seed: number;
-		readonly generate: GenerateFn;
-	},
-): Promise<PasskeyRow[]> {
-	const rows: PasskeyRow[] = [];
-	for (const length of context.lengths) {
-		const trials = passkeyTrials(context.seed, length, context.trials);
-		const prompts = trials.map((trial) => fitPasskeyPrompt(context.tokenizer, length, trial));
-		for (const method of context.methods) {
-			const m = methodScaling(method, context.geometry, length, context.modelSets);
-			const details: PasskeyDetail[] = [];
-			for (let t = 0; t < trials.length; t++) {
-				throwIfCancelled(context.token);
-				const text = await context.generate(
-					prompts[t].ids,
-					m.scaling,
-					m.set,
-					PASSKEY_ANSWER_TOKENS,
-					context.token,
-				);
-				const answer = parsePasskeyAnswer(text) ?? null;
-				details.push({
-					key: trials[t].key,
-					depth: Math.round(trials[t].depth * 1000) / 1000,
-					promptTokens: prompts[t].ids.length,
-					answer,
-					correct: answer === trials[t].key,
-				});
-			}
-			const correct = details.filter((d) => d.correct).length;
-			rows.push({
-				method,
-				length,
-				scale: m.scale,
-				set: m.set,
-				trials: details.length,
-				correct,
-				accuracy: correct / details.length,
-				details,
-			});
-			context.onProgress?.(
-				`passkey ${method} @${length} (${m.set}): ${correct}/${details.length}`,
-			);
-		}
-	}
-	return rows;
-}

@@ -1,4 +1,6 @@
-import type { PasskeyRow, PerplexityRow } from './harness';
+import type { PerplexityRow } from './harness';
+import type { PasskeyRow, RetrievalRow } from './retrieval';
+import type { PerplexitySummary } from './windowedPerplexity';
 
 interface Row {
 	readonly method: string;
@@ -72,6 +74,46 @@ export function passkeyTable(rows: readonly PasskeyRow[]): string {
 		const cells = lengths.map((n) => {
 			const row = rows.find((r) => r.method === method && r.length === n);
 			return row ? `${Math.round(100 * row.accuracy)}% (${row.correct}/${row.trials})` : '';
+		});
+		lines.push(`| ${method} | ${cells.join(' | ')} |`);
+	}
+	return [...lines, ...setsNote(rows, lengths)].join('\n');
+}
+
+/**
+ * One subset's perplexity per method and length with its bootstrap interval, `ppl [low–high]`,
+ * a first row with the windows per length; the best value of each column in bold.
+ */
+export function intervalPerplexityTable(rows: readonly PerplexitySummary[]): string {
+	const { methods, lengths } = axes(rows);
+	const lines = header(rows, lengths, 'perplexity [95% interval]');
+	const windows = lengths.map((n) => rows.find((r) => r.length === n)?.samples ?? 0);
+	lines.push(`| windows | ${windows.join(' | ')} |`);
+	for (const method of methods) {
+		const cells = lengths.map((n) => {
+			const row = rows.find((r) => r.method === method && r.length === n);
+			if (!row) return '';
+			const best = Math.min(...rows.filter((r) => r.length === n).map((r) => r.perplexity));
+			const value = formatPerplexity(row.perplexity);
+			const text = row.perplexity === best ? `**${value}**` : value;
+			return `${text} [${formatPerplexity(row.interval.low)}–${formatPerplexity(row.interval.high)}]`;
+		});
+		lines.push(`| ${method} | ${cells.join(' | ')} |`);
+	}
+	return [...lines, ...setsNote(rows, lengths)].join('\n');
+}
+
+/** One task's accuracy per method and length: `80% (8/10) [49–94]` (Wilson 95%, in percent). */
+export function retrievalTable(rows: readonly RetrievalRow[]): string {
+	const { methods, lengths } = axes(rows);
+	const lines = header(rows, lengths, rows[0]?.task ?? 'retrieval');
+	const percent = (x: number) => Math.round(100 * x);
+	for (const method of methods) {
+		const cells = lengths.map((n) => {
+			const row = rows.find((r) => r.method === method && r.length === n);
+			return row
+				? `${percent(row.accuracy)}% (${row.correct}/${row.trials}) [${percent(row.interval.low)}–${percent(row.interval.high)}]`
+				: '';
 		});
 		lines.push(`| ${method} | ${cells.join(' | ')} |`);
 	}

@@ -14,6 +14,7 @@ import type {
 import { buildRotaryTables, type RotarySpec } from '../../engine/rotaryTables';
 import { HfTokenizer } from '../hfTokenizer';
 import { ModelFolderError } from '../loadModelFolder';
+import { cpuSessionOptions } from '../cpuSession';
 import { checkedTuning, logSoftmaxAt, type ModelTuning } from '../decoding';
 import { readModelChatTemplate, type ModelChatTemplate } from '../modelChatTemplate';
 import { loadOnnxRuntime } from '../onnxRuntime';
@@ -114,10 +115,7 @@ export class GenaiModel implements LanguageModel {
 			options.kvType,
 		);
 		const rope = await genaiRope(folder, adapted);
-		const session = await openAdaptedSession(adapted, {
-			executionProviders: ['cpu'],
-			...(intraOpThreads === 0 ? {} : { intraOpNumThreads: intraOpThreads }),
-		});
+		const session = await openAdaptedSession(adapted, cpuSessionOptions(intraOpThreads));
 		const graph = new GenaiGraph(await loadOnnxRuntime(), session, folder, adapted.kvType);
 		return new GenaiModel(folder, adapted, graph, tokenizer, template, rope, tuning);
 	}

@@ -2,10 +2,10 @@ import * as assert from 'node:assert/strict';
 import type { StaticFactorSet } from '../../../extension/engine/factorSet';
 import type { TextTokenizer } from '../../../extension/engine/generation/tokenizer';
 import {
-	evaluatePasskey,
 	evaluatePerplexity,
 	type PerplexityFn,
 } from '../../../extension/engine/evaluation/harness';
+import { evaluatePasskey } from '../../../extension/engine/evaluation/retrieval';
 import {
 	DYNAMIC_NTK_FACTOR,
 	methodScaling,

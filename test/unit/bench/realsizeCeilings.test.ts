@@ -1,0 +1,45 @@
+import * as assert from 'node:assert/strict';
+import type { Limits } from '../../../bench/realsize/limits';
+import type { ModelCost } from '../../../bench/realsize/modelCost';
+import { decodeCeiling, kernelDecodeCeiling, prefillCeiling } from '../../../bench/realsize/report';
+
+// A model whose layers do 4 GFLOP per token at K = 1000 and 2 GFLOP at K = 3000, reading 2 GB
+// of weights and 1 MB of KV per cached token. Expected values worked out by hand below.
+const cost: ModelCost = {
+	weightBytesPerStep: 2e9,
+	weightBytes: 2.5e9,
+	layerFlopsPerToken: 6e9,
+	flopsByK: { 1000: 4e9, 3000: 2e9 },
+	lmHeadFlopsPerToken: 1e9,
+	kvBytesPerToken: 1e6,
+};
+const limits: Limits = {
+	copyGBps: { 1: 10, 2: 20 },
+	gemm: [
+		{ m: 256, k: 1000, n: 3000, threads: 1, gflops: 50 },
+		{ m: 1, k: 1000, n: 3000, threads: 1, gflops: 10 },
+		{ m: 256, k: 3000, n: 1000, threads: 1, gflops: 40 },
+		{ m: 1, k: 3000, n: 1000, threads: 1, gflops: 8 },
+		{ m: 256, k: 1000, n: 3000, threads: 2, gflops: 100 },
+		{ m: 1, k: 1000, n: 3000, threads: 2, gflops: 20 },
+		{ m: 256, k: 3000, n: 1000, threads: 2, gflops: 80 },
+		{ m: 1, k: 3000, n: 1000, threads: 2, gflops: 16 },
+	],
+};
+
+describe('real-size benchmark ceilings', () => {
+	it('prefill: each K at its best chunk-sized GEMM speed, one-row speeds ignored', () => {
+		// 4e9 / 100e9 + 2e9 / 80e9 = 0.04 + 0.025 = 0.065 s per token
+		assert.equal(prefillCeiling(cost, limits), 1 / 0.065);
+	});
+
+	it('decode by bandwidth: weights plus the KV at that length over the copy bandwidth', () => {
+		// (2e9 + 1e6 · 1000) bytes at 20 GB/s = 0.15 s per token
+		assert.equal(decodeCeiling(cost, 20, 1000), 20e9 / 3e9);
+	});
+
+	it('decode by the one-row kernel: its own speed per K plus the KV at bandwidth', () => {
+		// 4e9 / 20e9 + 2e9 / 16e9 + 1e9 bytes of KV / 20e9 = 0.2 + 0.125 + 0.05 = 0.375 s
+		assert.equal(kernelDecodeCeiling(cost, limits, 20, 1000), 1 / (0.2 + 0.125 + 0.05));
+	});
+});
