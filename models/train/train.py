@@ -23,10 +23,14 @@ from torch.nn import functional as F
 
 from model import Decoder, ModelConfig
 
-RETRIEVAL_FRACTION = 0.45
-# Each retrieval row's kind, then a document of that kind: passkeys get a larger share than their
-# count (none was learned at 0.1 of all rows), chat questions keep answers from taking one format.
-RETRIEVAL_MIX = {"passkey": 0.4, "workspace": 0.35, "chat": 0.25}
+# From each stage's first step on: the share of retrieval rows, and each retrieval row's kind, then a
+# document of that kind. Passkeys get a larger share than their count (none was learned at 0.1 of all
+# rows); chat questions keep answers from taking one format, and the late stage gives them more rows
+# (at step 350 the model still answered most questions in one of two formats).
+RETRIEVAL_STAGES = [
+    {"from_step": 0, "fraction": 0.45, "mix": {"passkey": 0.4, "workspace": 0.35, "chat": 0.25}},
+    {"from_step": 600, "fraction": 0.6, "mix": {"passkey": 0.3, "workspace": 0.3, "chat": 0.4}}
+]
 PAD_TARGET = -100
 # An answer has ~20 target tokens, a text row 256: each kind's mean loss counts, so that retrieval is
 # not drowned out by the text rows' many tokens.
@@ -42,10 +46,9 @@ class Data:
         self.retrieval = np.memmap(os.path.join(tok, "retrieval.bin"), dtype=np.uint16, mode="r")
         with open(os.path.join(tok, "retrieval.docs.json")) as f:
             docs = json.load(f)
-        self.retrieval_train = {kind: [d for d in docs if d["split"] == "train" and d["kind"] == kind] for kind in RETRIEVAL_MIX}
-        self.kinds = [kind for kind in RETRIEVAL_MIX if self.retrieval_train[kind]]
-        shares = np.array([RETRIEVAL_MIX[kind] for kind in self.kinds])
-        self.kind_p = shares / shares.sum()
+        kinds = RETRIEVAL_STAGES[0]["mix"]
+        self.retrieval_train = {kind: [d for d in docs if d["split"] == "train" and d["kind"] == kind] for kind in kinds}
+        self.kinds = [kind for kind in kinds if self.retrieval_train[kind]]
         self.watch = {kind: [d for d in docs if d["split"] == "watch" and d["kind"] == kind] for kind in ("passkey", "workspace")}
         with open(os.path.join(build, "tokenizer.json")) as f:
             vocab = json.load(f)["model"]["vocab"]
@@ -67,9 +70,11 @@ class Data:
         inputs = np.full((size, w), self.pad, dtype=np.int64)
         targets = np.full((size, w), PAD_TARGET, dtype=np.int64)
         answers = np.zeros(size, dtype=bool)
+        stage = [s for s in RETRIEVAL_STAGES if s["from_step"] <= step][-1]
+        shares = np.array([stage["mix"][kind] for kind in self.kinds])
         for row in range(size):
-            if rng.random() < RETRIEVAL_FRACTION:
-                pool = self.retrieval_train[self.kinds[rng.choice(len(self.kinds), p=self.kind_p)]]
+            if rng.random() < stage["fraction"]:
+                pool = self.retrieval_train[self.kinds[rng.choice(len(self.kinds), p=shares / shares.sum())]]
                 self.answer_row(pool[rng.integers(len(pool))], inputs, targets, row)
                 answers[row] = True
             else:
