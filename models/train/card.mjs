@@ -3,6 +3,7 @@
 //
 //   node models/train/card.mjs BUILD_DIR MODEL_DIR DEFAULT_VARIANT
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 
 const [build, dir, defaultVariant] = process.argv.slice(2);
@@ -13,41 +14,81 @@ const log = readFileSync(join(build, 'train-log.jsonl'), 'utf8')
 	.map((line) => JSON.parse(line));
 const measure = JSON.parse(readFileSync(join(build, 'measure.json'), 'utf8'));
 const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
-const retrievalDocs = JSON.parse(readFileSync(join(build, 'tokens', 'retrieval.docs.json'), 'utf8'));
-const docCount = (kind, split) => retrievalDocs.filter((d) => d.kind === kind && d.split === split).length;
+// The factor sets of longrope.json name the weights they were searched on.
+const weightsSha = createHash('sha256')
+	.update(readFileSync(join(dir, 'model.onnx')))
+	.digest('hex');
+const staleSets = existsSync(join(dir, 'longrope.json'))
+	? JSON.parse(readFileSync(join(dir, 'longrope.json'), 'utf8'))
+			.sets.filter(
+				(set) => set.provenance?.modelSha256 && set.provenance.modelSha256 !== weightsSha,
+			)
+			.map((set) => `\`${set.name}\``)
+	: [];
+const retrievalDocs = JSON.parse(
+	readFileSync(join(build, 'tokens', 'retrieval.docs.json'), 'utf8'),
+);
+const docCount = (kind, split) =>
+	retrievalDocs.filter((d) => d.kind === kind && d.split === split).length;
 // train.py --evaluate on the warm start and on the final checkpoint (the Makefile writes both).
 const before = JSON.parse(readFileSync(join(build, 'eval-before.json'), 'utf8'));
 const after = JSON.parse(readFileSync(join(build, 'eval-after.json'), 'utf8'));
+// The starting checkpoint's, when training continued an earlier build (the Makefile's INIT).
+const initFile = join(build, 'eval-init.json');
+const init = existsSync(initFile) ? JSON.parse(readFileSync(initFile, 'utf8')) : undefined;
 const tokenCount = (split) => statSync(join(build, 'tokens', `${split}.bin`)).size / 2;
 
 const last = log.at(-1);
 // RETRIEVAL_FRACTION of train.py, as the rows the log cannot show.
-const retrievalFraction = Number(/^RETRIEVAL_FRACTION = ([\d.]+)$/m.exec(readFileSync(new URL('./train.py', import.meta.url), 'utf8'))[1]);
-// The probe that chose the batch size (probe-*.jsonl, when the build has them).
-const probes = ['probe-a', 'probe-b']
-	.filter((name) => existsSync(join(build, `${name}.jsonl`)))
-	.map((name) => {
-		const lines = readFileSync(join(build, `${name}.jsonl`), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
-		const end = lines.at(-1);
-		const cpu = lines.reduce((sum, e, k) => sum + (e.tokens - (k > 0 ? lines[k - 1].tokens : 0)) / e.tok_s, 0);
-		return `| ${end.step} steps of ${Math.round(end.tokens / end.step / window)} | ${(cpu / 60).toFixed(1)} | ${end.heldout_loss} | ${end.val_loss} | ${pct(end.workspace_acc)} |`;
-	});
-const probeNote =
-	probes.length === 0
-		? ''
-		: `\nThe batch size was chosen by a short probe from the warm start (same learning rate, same CPU time):\n\n| probe | CPU min | npm held-out loss | old held-out loss | workspace right |\n|---|---:|---:|---:|---:|\n${probes.join('\n')}\n`;
-const seconds = log.reduce((sum, e, k) => sum + (e.tokens - (k > 0 ? log[k - 1].tokens : 0)) / e.tok_s, 0);
+const trainPy = readFileSync(new URL('./train.py', import.meta.url), 'utf8');
+// RETRIEVAL_STAGES of train.py: from each stage's first step, the share of retrieval rows and each
+// retrieval kind's share of them.
+const retrievalStages = JSON.parse(/^RETRIEVAL_STAGES = (\[[^\]]*\])$/m.exec(trainPy)[1]);
+const stageText = retrievalStages
+	.map(
+		(stage) =>
+			`from step ${stage.from_step}, ${Math.round(100 * stage.fraction)}% of the rows (${Object.entries(stage.mix)
+				.map(([kind, share]) => `${kind} ${share}`)
+				.join(', ')})`,
+	)
+	.join('; ');
+const passkeyRows = retrievalStages.at(-1).fraction * retrievalStages.at(-1).mix.passkey;
+const seconds = log.reduce(
+	(sum, e, k) => sum + (e.tokens - (k > 0 ? log[k - 1].tokens : 0)) / e.tok_s,
+	0,
+);
 const lastVal = [...log].reverse().find((e) => e.val_ppl !== undefined);
 const row = (name) => measure.rows.find((r) => r.variant === name);
 const chosen = row(defaultVariant);
 const fp32 = row('fp32');
 const window = measure.window;
 const pct = (x) => `${(100 * x).toFixed(1)}%`;
+// The probe that chose the batch size (probe-*.jsonl, when the build has them).
+const probes = ['probe-a', 'probe-b']
+	.filter((name) => existsSync(join(build, `${name}.jsonl`)))
+	.map((name) => {
+		const lines = readFileSync(join(build, `${name}.jsonl`), 'utf8')
+			.split('\n')
+			.filter(Boolean)
+			.map((l) => JSON.parse(l));
+		const end = lines.at(-1);
+		const cpu = lines.reduce(
+			(sum, e, k) => sum + (e.tokens - (k > 0 ? lines[k - 1].tokens : 0)) / e.tok_s,
+			0,
+		);
+		return `| ${end.step} steps of ${Math.round(end.tokens / end.step / window)} | ${(cpu / 60).toFixed(1)} | ${end.heldout_loss} | ${end.val_loss} | ${pct(end.workspace_acc)} |`;
+	});
+const probeNote =
+	probes.length === 0
+		? ''
+		: `\nThe batch size was chosen by a short probe from the warm start (same learning rate, same CPU time):\n\n| probe | CPU min | npm held-out loss | old held-out loss | workspace right |\n|---|---:|---:|---:|---:|\n${probes.join('\n')}\n`;
 const params =
 	config.vocab_size * config.hidden_size +
 	config.num_hidden_layers *
 		(2 * config.hidden_size +
-			config.hidden_size * config.head_dim * (2 * config.num_attention_heads + 2 * config.num_key_value_heads) +
+			config.hidden_size *
+				config.head_dim *
+				(2 * config.num_attention_heads + 2 * config.num_key_value_heads) +
 			3 * config.hidden_size * config.intermediate_size) +
 	config.hidden_size;
 
@@ -70,14 +111,17 @@ const sources = manifest.sources
 const batch = Math.round(last.tokens / last.step / window);
 const ppl = (loss) => Math.exp(loss).toFixed(2);
 const npmSources = manifest.sources.filter((s) => s.registry === 'npm' && s.split);
-const heldOutPackages = npmSources.filter((s) => s.split === 'heldout').map((s) => `\`${s.package}\``);
+const heldOutPackages = npmSources
+	.filter((s) => s.split === 'heldout')
+	.map((s) => `\`${s.package}\``);
+const columns = (f) => [before, ...(init ? [init] : []), after].map(f).join(' | ');
 const beforeAfter = [
-	'| measure (train.py --evaluate, PyTorch fp32) | warm start | trained |',
-	'|---|---:|---:|',
-	`| held-out npm packages (${heldOutPackages.join(', ')}): loss (ppl) | ${before.heldout_loss} (${ppl(before.heldout_loss)}) | ${after.heldout_loss} (${ppl(after.heldout_loss)}) |`,
-	`| old corpus's held-out files (Python, Go, reStructuredText): loss (ppl) | ${before.val_loss} (${ppl(before.val_loss)}) | ${after.val_loss} (${ppl(after.val_loss)}) |`,
-	`| passkey answers right, whole answer greedy (${docCount('passkey', 'watch')} unseen documents) | ${pct(before.passkey_acc)} | ${pct(after.passkey_acc)} |`,
-	`| workspace answers right, whole answer greedy (${docCount('workspace', 'watch')} unseen seeds) | ${pct(before.workspace_acc)} | ${pct(after.workspace_acc)} |`,
+	`| measure (train.py --evaluate, PyTorch fp32) | warm start (fad1893) |${init ? ' first build (a563a50) |' : ''} trained |`,
+	`|---|---:|${init ? '---:|' : ''}---:|`,
+	`| held-out npm packages (${heldOutPackages.join(', ')}): loss (ppl) | ${columns((e) => `${e.heldout_loss} (${ppl(e.heldout_loss)})`)} |`,
+	`| old corpus's held-out files (Python, Go, reStructuredText): loss (ppl) | ${columns((e) => `${e.val_loss} (${ppl(e.val_loss)})`)} |`,
+	`| passkey answers right, whole answer greedy (${docCount('passkey', 'watch')} unseen documents) | ${columns((e) => pct(e.passkey_acc))} |`,
+	`| workspace answers right, whole answer greedy (${docCount('workspace', 'watch')} unseen seeds) | ${columns((e) => pct(e.workspace_acc))} |`,
 ].join('\n');
 
 const card = `# longrope-tiny — model card
@@ -88,7 +132,8 @@ trained on this project's CPUs at a window of **${window} tokens** (\`original_m
 scratch on Python, Go and reStructuredText (the first bundled model, commit fad1893), then — warm-started
 from that model's shipped 4-bit weights (\`models/train/warmstart.py\`) with the same tokenizer — on
 TypeScript, JavaScript, JSON and Markdown from npm packages, a share of the old sources, and retrieval
-documents (passkeys and workspace questions) with the loss on the answer.
+documents (passkeys, workspace questions and ordinary questions about a workspace) with the loss on the
+answer.${init ? ' This build continues the first such build (commit a563a50, whose answers all took one format) with a varied retrieval mix.' : ''}
 It is bundled so that LongRoPE Assistant works offline on a fresh machine; its rotary tables are
 graph inputs, so the extension's factor sets (LongRoPE, PI, NTK, YaRN) stretch it without retraining.
 
@@ -102,7 +147,7 @@ graph inputs, so the extension's factor sets (LongRoPE, PI, NTK, YaRN) stretch i
 | passkey accuracy at ${window} (bundled / fp32) | ${pct(chosen.passkeyAtWindow)} / ${pct(fp32.passkeyAtWindow)} (${measure.passkeyTrials} seeded trials, greedy, key at a random depth) |
 | workspace questions at ${window}: right \`path:line\` (bundled / fp32) | ${pct(chosen.workspaceAtWindow)} / ${pct(fp32.workspaceAtWindow)} (${chosen.workspaceQuestions} unseen seeds, greedy) |
 | top-1 agreement with fp32 | ${pct(chosen.top1Agreement)} |
-| training (this stage) | ${last.step} steps of ${batch} × ${window} tokens = ${(last.tokens / 1e6).toFixed(2)} M tokens in ${(seconds / 60).toFixed(0)} min on 2 CPU cores (${(last.tokens / seconds).toFixed(0)} tok/s, PyTorch, 1 intra-op thread + 2 OpenBLAS threads), warm start from fad1893 |
+| training (this stage) | ${last.step} steps of ${batch} × ${window} tokens = ${(last.tokens / 1e6).toFixed(2)} M tokens in ${(seconds / 60).toFixed(0)} min on 2 CPU cores (${(last.tokens / seconds).toFixed(0)} tok/s, PyTorch, 1 intra-op thread + 2 OpenBLAS threads), ${init ? 'continuing the first build (a563a50: 1000 steps, 2.05 M tokens, 38 min from fad1893)' : 'warm start from fad1893'} |
 | final training loss / held-out losses during training | ${last.loss} / old ${lastVal ? `${lastVal.val_loss}, npm ${lastVal.heldout_loss}` : 'n/a'} |
 
 Before and after this stage, on the same held-out text:
@@ -128,17 +173,26 @@ of theirs is trained on. Each file's package, version, licence, sha256 and split
 ${sources}
 
 Tokens: ${(tokenCount('train') / 1e6).toFixed(2)} M training, ${(tokenCount('val') / 1e6).toFixed(2)} M held out (old corpus),
-${(tokenCount('heldout') / 1e6).toFixed(2)} M held out (npm). ${Math.round(100 * retrievalFraction)}% of the training rows are retrieval
+${(tokenCount('heldout') / 1e6).toFixed(2)} M held out (npm). A share of the training rows are retrieval
 documents (\`models/train/retrieval.ts\`), each within the ${window}-token window, the loss on the answer
 tokens only:
 
 - ${docCount('passkey', 'train')} Landmark/LongRoPE passkeys (an intro sentence, 0–10 filler sentences around "The pass key
-  is K. Remember it. K is the pass key.", then "What is the pass key? The pass key is" and the key);
+  is K. Remember it. K is the pass key.", then "What is the pass key? The pass key is" and the key; 40% have
+  at most 3 fillers, a curriculum of short distances);
 - ${docCount('workspace', 'train')} synthetic workspace questions (\`extension/engine/evaluation/workspaceQuestions.ts\`, seeds
   below 10⁶; evaluations use seeds from 10⁶ up): a few small TypeScript, Markdown and JSON files rendered
   exactly as the extension's packer renders them for this model (system prompt, \`### path (language)\`
   headers, path order, the chat template), "Where is \`name\` defined?" or "What does \`name\` return?",
-  and an answer citing \`path:line\`; other files import, call, document and look like the name.
+  and an answer citing \`path:line\`; other files import, call, document and look like the name. A third
+  are in the evaluation's exact form; the rest vary the declaration (function, const arrow, class,
+  method, interface, type), the wording of the question and the opening of the answer
+  (\`workspaceWordings.ts\`);
+- ${docCount('chat', 'train')} ordinary questions (\`extension/engine/evaluation/workspaceChat.ts\`): what the project
+  does (from a README or a package.json description), what a function, a file or a prose document says,
+  greetings, and names the files do not hold; the answers quote or cite real lines as \`path:line\`.
+
+The retrieval rows and their kinds by stage (\`RETRIEVAL_STAGES\` of \`train.py\`): ${stageText}.
 
 ## Intended use and limitations
 
@@ -149,6 +203,22 @@ tokens only:
 - Not intended: real answers. At this size it does not follow other instructions and its free answers are
   fluent-looking but mostly wrong; point \`longrope.modelPath\` at a real LongRoPE model (e.g. an ONNX
   export of Phi-3-mini-128k with the graph contract of \`models/README.md\`) for useful answers.
+${
+	chosen.passkeyAtWindow < 0.5
+		? `- Passkey retrieval is not learned: passkeys are ${Math.round(100 * passkeyRows)}% of all rows at the end, and after ${last.step} steps
+  ${pct(chosen.passkeyAtWindow)} of the unseen keys at the full window are answered whole. Workspace questions, whose answers
+  copy a path and count lines, were learned first; passkeys need more steps.
+`
+		: ''
+}${
+	staleSets.length > 0
+		? `- The factor sets ${staleSets.join(', ')} of \`longrope.json\` were searched on earlier weights (their provenance
+  names another sha256); until the search runs again on these weights they are a starting point, not a fit.
+`
+		: ''
+}- Answers to ordinary questions (\`bench/results/bundled-answers.md\`) open in several ways and, when the
+  prompt fits the window, cite files that are shown, but the names in them are often made up; at 5× the
+  window and beyond the citations are made up or the answer is noise.
 - Its window is ${window} tokens. Longer prompts depend on the factor sets in \`longrope.json\` (the
   search), and quality falls with the stretch. LongRoPE's progressive recipe (fine-tuning at a searched
   longer set) has not been run for this model.
@@ -158,7 +228,7 @@ tokens only:
 
     npm run model:build
 
-runs every step (\`models/train/Makefile\`): fetching the npm packages, the corpus, tokenizing with the
+runs every step (\`models/train/Makefile\`)${init ? ' — this build with `INIT=` the first build\'s `final.pt` (commit a563a50\'s `make train`) and the current retrieval documents' : ''}: fetching the npm packages, the corpus, tokenizing with the
 bundled tokenizer, the retrieval documents, the warm start (checked against onnxruntime-node), training
 (resumable), export, quantization, verification against PyTorch, the measurements above
 (\`models/train/measure.mjs\`) and this card (\`models/train/card.mjs\`). The measurements alone, on an

@@ -2,6 +2,25 @@ import type { ChatMessage } from '../generation/chatTemplate';
 import { seededRandom } from '../generation/random';
 import { questionMessages, type PromptFile } from '../prompts/filePrompts';
 import { comparePaths } from '../workspace/relevance';
+import {
+	VERBS,
+	NOUNS,
+	RETURNS,
+	PARAMS,
+	FOLDERS,
+	DOC_FOLDERS,
+	SENTENCES,
+	RESULT_BY_TYPE,
+} from './workspaceVocabulary';
+import {
+	answerWordings,
+	CALLABLE,
+	CLASS_SUFFIXES,
+	FORMS,
+	questionWordings,
+	TYPE_SUFFIXES,
+	type Form,
+} from './workspaceWordings';
 
 /**
  * Synthetic workspace questions: a few small TypeScript, Markdown and JSON files, rendered as the
@@ -41,112 +60,13 @@ export interface WorkspaceQuestionOptions {
 	readonly targetTokens: number;
 	/** Default: drawn from the seed. */
 	readonly kind?: QuestionKind;
+	/**
+	 * Training only: vary the declaration (function, const arrow, class, method, interface,
+	 * type), the question's wording and the answer's opening, so that no one format takes over
+	 * every answer. Off, a seed gives exactly the evaluation's question.
+	 */
+	readonly varied?: boolean;
 }
-
-const VERBS = [
-	'parse',
-	'load',
-	'read',
-	'write',
-	'build',
-	'format',
-	'resolve',
-	'create',
-	'find',
-	'merge',
-	'render',
-	'validate',
-	'normalize',
-	'compute',
-	'collect',
-	'register',
-	'update',
-	'open',
-	'fetch',
-	'encode',
-	'decode',
-	'split',
-	'count',
-	'sort',
-	'filter',
-	'watch',
-	'select',
-	'apply',
-];
-const NOUNS = [
-	'Config',
-	'Token',
-	'Range',
-	'Document',
-	'Workspace',
-	'Folder',
-	'Message',
-	'Request',
-	'Response',
-	'Session',
-	'Cache',
-	'Window',
-	'Factor',
-	'Table',
-	'Path',
-	'Option',
-	'Entry',
-	'Manifest',
-	'Budget',
-	'Prompt',
-	'Answer',
-	'Model',
-	'Layer',
-	'Chunk',
-	'Record',
-	'Event',
-	'Channel',
-	'Schema',
-];
-const RETURNS = [
-	'string',
-	'number',
-	'boolean',
-	'string[]',
-	'number[]',
-	'Promise<void>',
-	'Promise<string>',
-	'Map<string, number>',
-	'Set<string>',
-	'undefined',
-];
-const PARAMS = [
-	'text: string',
-	'value: number',
-	'path: string',
-	'items: string[]',
-	'options: Options',
-	'uri: string',
-	'limit: number',
-];
-const FOLDERS = ['src', 'src/core', 'src/util', 'lib', 'packages/app/src', 'server', 'client/src'];
-const DOC_FOLDERS = ['', 'docs'];
-const SENTENCES = [
-	'This module keeps the parsing apart from the editor.',
-	'Nothing here touches the file system.',
-	'Errors name the file and the line.',
-	'The cache is cleared when the workspace changes.',
-	'Results are sorted by path.',
-	'Limits come from the settings.',
-	'See the tests for examples.',
-];
-const RESULT_BY_TYPE: Readonly<Record<string, string>> = {
-	string: "''",
-	number: '0',
-	boolean: 'false',
-	'string[]': '[]',
-	'number[]': '[]',
-	'Promise<void>': 'Promise.resolve()',
-	'Promise<string>': "Promise.resolve('')",
-	'Map<string, number>': 'new Map()',
-	'Set<string>': 'new Set()',
-	undefined: 'undefined',
-};
 
 type Random = () => number;
 
@@ -157,19 +77,23 @@ function lowerFirst(s: string): string {
 	return s.charAt(0).toLowerCase() + s.slice(1);
 }
 
-/** A function the files may define: its name, parameter and return type. */
+/** A function the files may define: its name, parameter and return type, and how it is declared. */
 interface Declaration {
 	readonly name: string;
 	readonly param: string;
 	readonly returns: string;
+	readonly form?: Form;
 }
 
-function declaration(random: Random, name: string): Declaration {
+function declaration(random: Random, name: string, varied = false): Declaration {
 	const returns = pick(random, RETURNS);
-	return { name, param: pick(random, PARAMS), returns };
+	const param = pick(random, PARAMS);
+	return varied && random() < 0.3
+		? { name, param, returns, form: 'arrow' }
+		: { name, param, returns };
 }
 
-/** The lines of a function, with a doc comment or not, and the index of its signature. */
+/** The lines of a declaration, with a doc comment or not, and the index of the line that declares it. */
 function functionLines(
 	random: Random,
 	d: Declaration,
@@ -177,16 +101,85 @@ function functionLines(
 ): { lines: string[]; signature: number } {
 	const arg = d.param.split(':')[0];
 	const comment = random() < 0.5 ? [`/** ${pick(random, SENTENCES)} */`] : [];
-	return {
-		lines: [
-			...comment,
-			`export function ${d.name}(${d.param}): ${d.returns} {`,
-			...(calls ? [`\tconst result = ${calls}(${arg});`] : []),
-			`\treturn ${RESULT_BY_TYPE[d.returns]};`,
-			'}',
-		],
-		signature: comment.length,
-	};
+	const body = [
+		...(calls ? [`\tconst result = ${calls}(${arg});`] : []),
+		`\treturn ${RESULT_BY_TYPE[d.returns]};`,
+	];
+	switch (d.form ?? 'function') {
+		case 'function':
+			return {
+				lines: [
+					...comment,
+					`export function ${d.name}(${d.param}): ${d.returns} {`,
+					...body,
+					'}',
+				],
+				signature: comment.length,
+			};
+		case 'arrow':
+			return {
+				lines: [
+					...comment,
+					`export const ${d.name} = (${d.param}): ${d.returns} => {`,
+					...body,
+					'};',
+				],
+				signature: comment.length,
+			};
+		case 'method': {
+			const owner = `${pick(random, NOUNS)}${pick(random, CLASS_SUFFIXES)}`;
+			const fields =
+				random() < 0.5
+					? [`\tprivate readonly ${lowerFirst(owner)} = new Map<string, number>();`, '']
+					: [];
+			const lines = [`export class ${owner} {`, ...fields, ...comment.map((c) => `\t${c}`)];
+			return {
+				lines: [
+					...lines,
+					`\t${d.name}(${d.param}): ${d.returns} {`,
+					...body.map((b) => `\t${b}`),
+					'\t}',
+					'}',
+				],
+				signature: lines.length,
+			};
+		}
+		case 'class':
+			return {
+				lines: [
+					...comment,
+					`export class ${d.name} {`,
+					`\tprivate readonly entries = new Map<string, ${d.returns}>();`,
+					'',
+					'\tget size(): number {',
+					'\t\treturn this.entries.size;',
+					'\t}',
+					'}',
+				],
+				signature: comment.length,
+			};
+		case 'interface':
+			return {
+				lines: [
+					...comment,
+					`export interface ${d.name} {`,
+					`\treadonly ${d.param};`,
+					`\treadonly ${lowerFirst(pick(random, NOUNS))}?: ${d.returns};`,
+					'}',
+				],
+				signature: comment.length,
+			};
+		case 'type':
+			return {
+				lines: [
+					...comment,
+					random() < 0.5
+						? `export type ${d.name} = { ${d.param}; value: ${d.returns} };`
+						: `export type ${d.name} = '${pick(random, VERBS)}' | '${pick(random, VERBS)}' | undefined;`,
+				],
+				signature: comment.length,
+			};
+	}
 }
 
 interface Draft {
@@ -273,7 +266,16 @@ export function workspaceQuestion(
 	const kind = options.kind ?? (random() < 0.5 ? 'defined' : 'returns');
 	const verb = pick(random, VERBS);
 	const noun = pick(random, NOUNS);
-	const name = `${verb}${noun}`;
+	const form: Form = options.varied
+		? pick(random, kind === 'returns' ? CALLABLE : FORMS)
+		: 'function';
+	const name =
+		form === 'class'
+			? `${noun}${pick(random, CLASS_SUFFIXES)}`
+			: form === 'interface' || form === 'type'
+				? `${noun}${pick(random, TYPE_SUFFIXES)}`
+				: `${verb}${noun}`;
+	const varied = options.varied === true;
 	const used = new Set<string>([name]);
 	// Look-alikes: same verb or same noun, defined in other files; any other name once those run
 	// out, then numbered ones (long prompts need many).
@@ -304,9 +306,9 @@ export function workspaceQuestion(
 		}
 	};
 
-	const target = declaration(random, name);
-	const own = Array.from({ length: Math.floor(random() * 3) }, () =>
-		declaration(random, fresh()),
+	const target = { ...declaration(random, name), form };
+	const own: Declaration[] = Array.from({ length: Math.floor(random() * 3) }, () =>
+		declaration(random, fresh(), varied),
 	);
 	own.splice(Math.floor(random() * (own.length + 1)), 0, target);
 	const defining = tsFile(random, freshPath(FOLDERS, '.ts'), own, [], name);
@@ -315,7 +317,7 @@ export function workspaceQuestion(
 		const r = random();
 		if (r < 0.45) {
 			const decls = Array.from({ length: random() < 0.7 ? 1 : 2 }, () =>
-				declaration(random, fresh()),
+				declaration(random, fresh(), varied),
 			);
 			const imports = random() < 0.6 ? [name] : [];
 			return tsFile(random, freshPath(FOLDERS, '.ts'), decls, imports);
@@ -330,8 +332,9 @@ export function workspaceQuestion(
 		return jsonFile(random, freshPath(['', 'config'], '.json'));
 	};
 
-	const question =
-		kind === 'defined' ? `Where is \`${name}\` defined?` : `What does \`${name}\` return?`;
+	const question = varied
+		? pick(random, questionWordings(kind, name, form))
+		: questionWordings(kind, name, form)[0];
 	const ordered = (drafts: readonly Draft[]): Draft[] =>
 		[...drafts].sort((a, b) => comparePaths(a.path, b.path));
 	const render = (drafts: readonly Draft[]): ChatMessage[] =>
@@ -352,16 +355,14 @@ export function workspaceQuestion(
 	const index = files.indexOf(defining);
 	const line = defining.line as number;
 	const cite = `${defining.path}:${line}`;
+	const answers = answerWordings(kind, target, cite, defining.text.split('\n')[line - 1].trim());
 	return {
 		files: files.map(toPromptFile),
 		question,
 		messages: render(files),
 		kind,
 		name,
-		answer:
-			kind === 'defined'
-				? `\`${name}\` is defined at ${cite}.`
-				: `\`${name}\` returns \`${target.returns}\` (${cite}).`,
+		answer: varied ? pick(random, answers) : answers[0],
 		path: defining.path,
 		line,
 		depth: files.length > 1 ? index / (files.length - 1) : 0,

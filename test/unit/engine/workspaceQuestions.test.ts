@@ -107,4 +107,52 @@ describe('workspace questions', () => {
 			/seed must be a non-negative integer, not -1/,
 		);
 	});
+
+	it('varies the declaration, the question and the answer for training, and still cites the one defining line first', () => {
+		const questions = new Set<string>();
+		const openings = new Set<string>();
+		for (let seed = 0; seed < 300; seed++) {
+			const q = workspaceQuestion(seed, { promptTokens, targetTokens: 300, varied: true });
+			const declares = new RegExp(
+				`^(export (function|const|class|interface|type) ${q.name}\\b|\t${q.name}\\()`,
+			);
+			const definitions = q.files.flatMap((f) =>
+				f.text
+					.split('\n')
+					.map((text, k) => ({ path: f.path, line: k + 1, text }))
+					.filter((l) => declares.test(l.text)),
+			);
+			assert.deepEqual(
+				definitions.map((d) => ({ path: d.path, line: d.line })),
+				[{ path: q.path, line: q.line }],
+				`seed ${seed}`,
+			);
+			// The first path:line of the answer is the definition, as the evaluation scores it.
+			assert.equal(
+				/([\w./-]+\.ts):(\d+)/.exec(q.answer)?.slice(1).join(':'),
+				`${q.path}:${q.line}`,
+			);
+			questions.add(q.question.replace(q.name, 'X'));
+			openings.add(q.answer.replace(q.name, 'X').split(' ').slice(0, 2).join(' '));
+		}
+		assert.ok(questions.size >= 20, `${questions.size} wordings`);
+		assert.ok(openings.size >= 10, `${openings.size} openings`);
+		assert.ok(![...openings].every((o) => o.startsWith('`')));
+	});
+
+	it("is the evaluation's question when not varied", () => {
+		for (let k = 0; k < 20; k++) {
+			const options = { promptTokens, targetTokens: 600, kind: 'defined' as const };
+			const plain = workspaceQuestion(TRAINING_SEED_LIMIT + k, options);
+			assert.deepEqual(
+				workspaceQuestion(TRAINING_SEED_LIMIT + k, { ...options, varied: false }),
+				plain,
+			);
+			assert.equal(plain.question, `Where is \`${plain.name}\` defined?`);
+			assert.equal(
+				plain.answer,
+				`\`${plain.name}\` is defined at ${plain.path}:${plain.line}.`,
+			);
+		}
+	});
 });

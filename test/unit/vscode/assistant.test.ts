@@ -5,7 +5,9 @@ import * as path from 'node:path';
 import { fakeVscode as fake } from '../helpers/fakeVscode';
 // After the fake: the extension's `import * as vscode` must find it.
 import { activate, type LongropeApi } from '../../../extension/extension';
+import type { EngineJob } from '../../../extension/app/engineMessages';
 import { PROTOCOL_VERSION, type HostToWebview } from '../../../extension/protocol';
+import { EngineClient } from '../../../extension/vscode/engine/engineClient';
 import { findModelFolder } from '../../../extension/runtime/modelFolder';
 
 const ROOT = path.resolve(__dirname, '../../..');
@@ -85,11 +87,38 @@ describe('a question from the palette, through the engine, into the views (stand
 	});
 
 	it('says why an answer is empty: a one-token budget spent on a line break is not a silent "done"', async () => {
-		// The bundled greedy model begins this answer with a line break (the CLI's
-		// `ask "What does add do?" --max-new-tokens 1 --json` answers "\n", max-tokens).
+		// The engine's answer is scripted: a line break, the whole budget of 1 token (what the
+		// model answers is its own business; emptyAnswer.test.ts covers every stop reason).
 		const { context, api, chat } = start(1);
+		const jobs: EngineJob[] = [];
+		const run = EngineClient.prototype.run;
+		EngineClient.prototype.run = async (job, emit) => {
+			jobs.push(job);
+			emit({ type: 'delta', text: '\n' });
+			return {
+				text: '\n',
+				sources: [],
+				speed: {
+					promptTokens: 90,
+					reusedTokens: 0,
+					newTokens: 1,
+					timeToFirstTokenMs: 1,
+					prefillTokensPerSecond: 1,
+					decodeTokensPerSecond: 1,
+					stopReason: 'max-tokens',
+				},
+				kv: { plannedBytes: 0, capBytes: 0 },
+				set: 'short',
+				plannedLength: 91,
+				window: 256,
+			};
+		};
 		try {
 			await fake.commands.get('longrope.askWorkspace')?.('What does add do?');
+			assert.deepEqual(
+				jobs.map((j) => j.request.answerTokens),
+				[1],
+			);
 			const end = (chat.posted as HostToWebview[]).find(
 				(m) => m.type === 'turnEnd',
 			) as Extract<HostToWebview, { type: 'turnEnd' }>;
@@ -101,6 +130,7 @@ describe('a question from the palette, through the engine, into the views (stand
 			);
 			assert.equal(api.history().at(-1)?.note, end.note, 'the history keeps the note');
 		} finally {
+			EngineClient.prototype.run = run;
 			for (const d of context.subscriptions) d.dispose();
 		}
 	});
