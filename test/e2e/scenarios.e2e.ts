@@ -33,6 +33,8 @@ import {
 } from './workbench';
 
 const ROOT = path.resolve(__dirname, '../..');
+/** The bundled model before the retraining for workspaces (test/fixtures/longrope-tiny-v1/README.md). */
+const PREVIOUS_MODEL = path.join(ROOT, 'test', 'fixtures', 'longrope-tiny-v1');
 
 function bundledModel(): string {
 	// The committed model; a local, uncommitted models/<other> must not win the name order.
@@ -243,6 +245,11 @@ describe('LongRoPE Assistant in a real VS Code (code-server + Chromium)', functi
 		);
 		// VS Code watches the workspace's files closely, but not instantly.
 		await page.waitForTimeout(3_000);
+	};
+	/** The chat's model becomes PREVIOUS_MODEL (a machine setting, as for the replica). */
+	const usePreviousModel = async (chat: Frame) => {
+		server.updateMachineSettings({ 'longrope.modelPath': PREVIOUS_MODEL });
+		await waitForDemoNotice(chat, false);
 	};
 	/** What the CLI answers for this question on the workspace, with the chat's model. */
 	const cliAsk = (question: string, answerTokens: number, folder = model) =>
@@ -523,18 +530,20 @@ describe('LongRoPE Assistant in a real VS Code (code-server + Chromium)', functi
 
 	it('stops a generation midway', async () => {
 		// A long answer budget, a fresh chat and no open editor: the prompt is the CLI's, whose
-		// answer runs to the end of the budget, so there is time to stop it.
+		// answer runs to the end of the budget, so there is time to stop it. The bundled model
+		// answers in a sentence; its predecessor (PREVIOUS_MODEL) runs on.
 		const answerTokens = 600;
 		const question = 'Explain everything the manual in docs/manual.txt says, in detail.';
 		await workspaceSettings({ 'longrope.answerTokens': answerTokens });
 		await runCommand(page, 'View: Close All Editors');
 		const chat = await viewFrame(page, 'chat');
+		await usePreviousModel(chat);
 		await newChat(chat);
-		const expected = cliAsk(question, answerTokens);
+		const expected = cliAsk(question, answerTokens, PREVIOUS_MODEL);
 		assert.equal(
 			expected.stopReason,
 			'max-tokens',
-			`the bundled model's answer to "${question}" ends after ${expected.tokensOut} tokens: choose another question`,
+			`the previous bundled model's answer to "${question}" ends after ${expected.tokensOut} tokens: choose another question`,
 		);
 		// Press Stop from inside the page the moment the first words of the answer appear.
 		await chat.evaluate(() => {
@@ -567,15 +576,18 @@ describe('LongRoPE Assistant in a real VS Code (code-server + Chromium)', functi
 	});
 
 	it('says why an answer is empty: a one-token budget the model spends on a line break', async () => {
+		// The bundled model begins every answer with a word; its predecessor answers "Hi" with a
+		// line break.
 		const question = 'Hi';
 		await workspaceSettings({ 'longrope.answerTokens': 1 });
 		const chat = await viewFrame(page, 'chat');
+		await usePreviousModel(chat);
 		await newChat(chat);
-		const expected = cliAsk(question, 1);
+		const expected = cliAsk(question, 1, PREVIOUS_MODEL);
 		assert.deepEqual(
 			{ text: expected.answer.trim(), stopReason: expected.stopReason },
 			{ text: '', stopReason: 'max-tokens' },
-			`the bundled model does not begin its answer to "${question}" with blank space: choose another question`,
+			`the previous bundled model does not begin its answer to "${question}" with blank space: choose another question`,
 		);
 		await ask(chat, question);
 		const answer = await waitForAnswer(chat);
@@ -592,6 +604,8 @@ describe('LongRoPE Assistant in a real VS Code (code-server + Chromium)', functi
 		);
 		assert.equal(line.newTokens, 1);
 		await screenshot(page, '10-empty-answer');
+		server.updateMachineSettings({ 'longrope.modelPath': undefined });
+		await waitForDemoNotice(chat, true);
 	});
 });
 
