@@ -26,6 +26,15 @@ export interface ChatTurn {
 	readonly note?: string;
 	/** Assistant turns: the files (and lines) the model was shown. */
 	readonly sources?: readonly SourceRef[];
+	/** Assistant turns: the `path:line` citations the host found among what the model was shown. */
+	readonly citations?: readonly CitationRef[];
+}
+
+/** A citation as the model wrote it (`text`), and the file and line it was checked to name. */
+export interface CitationRef {
+	readonly text: string;
+	readonly path: string;
+	readonly line: number;
 }
 
 export interface SourceRef {
@@ -172,6 +181,7 @@ export type HostToWebview =
 			text: string;
 			note?: string;
 			sources?: readonly SourceRef[];
+			citations?: readonly CitationRef[];
 	  }
 	| { type: 'history'; history: readonly ChatTurn[] }
 	| { type: 'diagnostics'; diagnostics: Diagnostics }
@@ -216,6 +226,12 @@ const sourceRef = shape({
 	to: nonNegInt,
 });
 
+const citationRef = shape({
+	text: (v) => typeof v === 'string' && v.length > 0 && v.length <= 4096,
+	path: (v) => typeof v === 'string' && v.length > 0 && v.length <= 4096,
+	line: (v) => typeof v === 'number' && Number.isInteger(v) && v >= 1,
+});
+
 const chatTurn = shape({
 	id: requestId,
 	role: oneOf('user', 'assistant'),
@@ -223,6 +239,7 @@ const chatTurn = shape({
 	outcome: optional(outcome),
 	note: optional(str),
 	sources: optional(arrayOf(sourceRef, 10_000)),
+	citations: optional(arrayOf(citationRef, 10_000)),
 });
 
 const engineStatus = shape({
@@ -351,6 +368,7 @@ const HOST_TO_WEBVIEW: { [K in HostToWebview['type']]: Check } = {
 		text: str,
 		note: optional(str),
 		sources: optional(arrayOf(sourceRef, 10_000)),
+		citations: optional(arrayOf(citationRef, 10_000)),
 	}),
 	history: shape({ history: arrayOf(chatTurn) }),
 	diagnostics: shape({ diagnostics }),

@@ -211,6 +211,7 @@ export class ChatView {
 						outcome: message.outcome,
 						note: message.note,
 						sources: message.sources,
+						citations: message.citations,
 					});
 					view.element.removeAttribute('aria-busy');
 				}
@@ -308,7 +309,11 @@ export class ChatView {
 		if (turn.role === 'user') {
 			view.body.replaceChildren(h('p', { class: 'user-text' }, turn.text));
 		} else {
-			this.renderer.render(view.body, turn.text || (turn.outcome ? '' : '…'));
+			this.renderer.render(
+				view.body,
+				turn.text || (turn.outcome ? '' : '…'),
+				turn.citations ?? [],
+			);
 		}
 		view.element.querySelector('.note')?.remove();
 		view.element.querySelector('.sources')?.remove();
@@ -324,7 +329,8 @@ export class ChatView {
 		if (this.pendingRender !== undefined) return;
 		this.pendingRender = requestAnimationFrame(() => {
 			this.pendingRender = undefined;
-			this.renderer.render(view.body, view.text);
+			// Citations are linked once the host has checked them, at the end of the answer.
+			this.renderer.render(view.body, view.text, []);
 			this.log.scrollTop = this.log.scrollHeight;
 		});
 	}

@@ -1,6 +1,6 @@
 import createDOMPurify, { type Config, type DOMPurify } from 'dompurify';
 import { Marked } from 'marked';
-import { CITATION_PATTERN } from '../extension/protocol';
+import { CITATION_PATTERN, type CitationRef } from '../extension/protocol';
 
 /**
  * Markdown from the model (and file text quoted in it) → safe DOM. `marked` renders, DOMPurify
@@ -53,8 +53,11 @@ const PURIFY_CONFIG: Config = {
 export interface Renderer {
 	/** Sanitized HTML for a markdown text (citations not yet linked). */
 	toSafeHtml(markdown: string): string;
-	/** Replaces `container`'s children with the rendered, sanitized, linked markdown. */
-	render(container: HTMLElement, markdown: string): void;
+	/**
+	 * Replaces `container`'s children with the rendered, sanitized markdown, in which the
+	 * `citations` the host checked (and only those) are links.
+	 */
+	render(container: HTMLElement, markdown: string, citations: readonly CitationRef[]): void;
 }
 
 /** A renderer for a window (the webview's, or jsdom's in the tests). */
@@ -71,19 +74,28 @@ export function createRenderer(win: Window & typeof globalThis): Renderer {
 	};
 	return {
 		toSafeHtml,
-		render(container, markdown) {
+		render(container, markdown, citations) {
 			const doc = container.ownerDocument;
 			const template = doc.createElement('template');
 			template.innerHTML = toSafeHtml(markdown);
-			linkCitations(template.content, doc);
+			linkCitations(template.content, doc, citations);
 			addCopyButtons(template.content, doc);
 			container.replaceChildren(template.content);
 		},
 	};
 }
 
-/** Turns `path:line` in text (outside code blocks and links) into citation links. */
-export function linkCitations(root: ParentNode, doc: Document): number {
+/**
+ * Turns the `path:line` citations in text (outside code blocks and links) that are among
+ * `citations` into links to the file and line the host resolved; any other `path:line` (a file
+ * the model was not shown, or one that does not exist) stays text.
+ */
+export function linkCitations(
+	root: ParentNode,
+	doc: Document,
+	citations: readonly CitationRef[],
+): number {
+	const checked = new Map(citations.map((c) => [c.text, c]));
 	const walker = doc.createTreeWalker(root, 4 /* NodeFilter.SHOW_TEXT */);
 	const texts: Text[] = [];
 	for (let node = walker.nextNode(); node; node = walker.nextNode()) {
@@ -99,14 +111,16 @@ export function linkCitations(root: ParentNode, doc: Document): number {
 		let last = 0;
 		const parts: Node[] = [];
 		while ((match = CITATION_PATTERN.exec(value)) !== null) {
-			const [whole, file, line] = match;
+			const [whole] = match;
+			const citation = checked.get(whole);
+			if (!citation) continue;
 			if (match.index > last) parts.push(doc.createTextNode(value.slice(last, match.index)));
 			const link = doc.createElement('a');
 			link.className = 'citation';
 			link.href = '#';
-			link.dataset.path = file;
-			link.dataset.line = String(Number(line));
-			link.title = `Open ${file} at line ${Number(line)}`;
+			link.dataset.path = citation.path;
+			link.dataset.line = String(citation.line);
+			link.title = `Open ${citation.path} at line ${citation.line}`;
 			link.textContent = whole;
 			parts.push(link);
 			last = match.index + whole.length;

@@ -4,7 +4,7 @@
  * are ours, but the channel still carries workspace text and model output, so each side checks
  * the `type` and drops what it does not know.
  */
-import type { KvInfo, SourceRef, SpeedInfo } from '../protocol';
+import type { CitationRef, KvInfo, SourceRef, SpeedInfo } from '../protocol';
 import type { AskRequest } from './askJob';
 import type { JobEvent } from './events';
 import type { ModelChoice } from './models';
@@ -69,6 +69,8 @@ export interface JobResult {
 	readonly note?: string;
 	/** The files (and lines) the model was shown. */
 	readonly sources: readonly SourceRef[];
+	/** The answer's citations of lines the model was shown (the others are in the note). */
+	readonly citations: readonly CitationRef[];
 	readonly speed: SpeedInfo;
 	readonly kv: KvInfo;
 	readonly set: string;

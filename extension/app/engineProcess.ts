@@ -7,7 +7,7 @@
 import * as path from 'node:path';
 import { CancellationError, CancellationTokenSource } from '../engine/cancellation';
 import type { GenerationStats, LanguageModel, ModelSession } from '../engine/model/languageModel';
-import type { DroppedCitation } from '../engine/workspace/citations';
+import type { Citation, DroppedCitation } from '../engine/workspace/citations';
 import type { ConversationContext } from '../engine/workspace/followUp';
 import type { ManifestFile } from '../engine/workspace/manifest';
 import { tokensSha256 } from '../runtime/textSamples';
@@ -140,6 +140,7 @@ function jobResult(
 		readonly text: string;
 		readonly notes: readonly (string | undefined)[];
 		readonly files: readonly ManifestFile[];
+		readonly citations: readonly Citation[];
 		readonly stats: GenerationStats;
 		readonly window: number;
 	},
@@ -151,6 +152,7 @@ function jobResult(
 		text: done.text,
 		...(note ? { note } : {}),
 		sources: sourcesOf(done.files),
+		citations: done.citations.map(({ text, path, line }) => ({ text, path, line })),
 		speed: speedInfo(stats),
 		kv: { plannedBytes: stats.plan.plannedKvBytes, usedBytes: stats.kvBytes, capBytes },
 		set: stats.plan.set,
@@ -178,6 +180,7 @@ async function runJob(job: EngineJob, context: JobContext): Promise<JobResult> {
 				text: result.text,
 				notes: [result.leftOut, citationNote(result.dropped)],
 				files: result.manifest.files,
+				citations: result.citations,
 				stats: result.stats,
 				window: result.manifest.budget.window,
 			},
@@ -191,6 +194,7 @@ async function runJob(job: EngineJob, context: JobContext): Promise<JobResult> {
 			text: result.summary,
 			notes: [result.note, citationNote(result.dropped)],
 			files: result.files,
+			citations: result.citations,
 			stats: result.stats,
 			window: result.budget.window,
 		},

@@ -300,6 +300,7 @@ export class Assistant implements vscode.Disposable {
 		let text = '';
 		let note: string | undefined;
 		let sources: ChatTurn['sources'];
+		let citations: ChatTurn['citations'];
 		let outcome: ChatTurn['outcome'] = 'done';
 		const started = performance.now();
 		try {
@@ -368,6 +369,7 @@ export class Assistant implements vscode.Disposable {
 					});
 					note = [empty, result.note].filter(Boolean).join(' ') || undefined;
 					sources = result.sources;
+					citations = result.citations;
 					this.setDiagnostics({ speed: result.speed, kv: result.kv });
 					this.setStatus({
 						state: 'idle',
@@ -408,6 +410,7 @@ export class Assistant implements vscode.Disposable {
 				outcome,
 				...(note ? { note } : {}),
 				...(sources && sources.length > 0 ? { sources } : {}),
+				...(citations && citations.length > 0 ? { citations } : {}),
 			};
 			await this.saveHistory([...history, answer]);
 			this.broadcast({
@@ -417,6 +420,7 @@ export class Assistant implements vscode.Disposable {
 				text,
 				...(note ? { note } : {}),
 				...(sources && sources.length > 0 ? { sources } : {}),
+				...(citations && citations.length > 0 ? { citations } : {}),
 			});
 		}
 	}

@@ -109,6 +109,13 @@ describe('webview protocol', () => {
 			},
 			{ type: 'delta', requestId: 'r1', text: '<script>' },
 			{ type: 'turnEnd', requestId: 'r1', outcome: 'stopped', text: '' },
+			{
+				type: 'turnEnd',
+				requestId: 'r1',
+				outcome: 'done',
+				text: 'b.ts:3',
+				citations: [{ text: 'b.ts:3', path: 'lib/b.ts', line: 3 }],
+			},
 			{ type: 'history', history: [] },
 			{ type: 'diagnostics', diagnostics },
 			{ type: 'diagnostics', diagnostics: {} },
@@ -127,6 +134,13 @@ describe('webview protocol', () => {
 				progress: { phase: 'prefill', done: 'x', total: 2 },
 			},
 			{ type: 'turnEnd', requestId: 'r1', outcome: 'exploded', text: '' },
+			{
+				type: 'turnEnd',
+				requestId: 'r1',
+				outcome: 'done',
+				text: 'b.ts:0',
+				citations: [{ text: 'b.ts:0', path: 'lib/b.ts', line: 0 }],
+			},
 			{ type: 'history', history: [{ id: 'a', role: 'system', text: '' }] },
 			{
 				type: 'diagnostics',

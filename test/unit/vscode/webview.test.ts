@@ -219,29 +219,57 @@ describe('webview: chat page (the real bundle in jsdom)', () => {
 		assert.notDeepEqual(activeContent(box), []);
 	});
 
-	it('turns path:line into links that ask the host to open the file', async () => {
+	it('links the citations the host checked, to the file it resolved; other path:line stay text', async () => {
 		const page = openPage('chat');
 		init(page, {
 			history: [
 				{
 					id: 'a1',
 					role: 'assistant',
-					text: 'See src/a.ts:12 and `lib/b.ts:3`; not http://x.invalid:80.',
+					text: 'See src/a.ts:12, `b.ts:3` and src/made/up.ts:4; not http://x.invalid:80.',
 					outcome: 'done',
+					citations: [
+						{ text: 'src/a.ts:12', path: 'src/a.ts', line: 12 },
+						{ text: 'b.ts:3', path: 'lib/b.ts', line: 3 },
+					],
 				},
 			],
 		});
 		const links = Array.from(page.document.querySelectorAll('a.citation')) as HTMLElement[];
 		assert.deepEqual(
 			links.map((l) => l.textContent),
-			['src/a.ts:12', 'lib/b.ts:3'],
+			['src/a.ts:12', 'b.ts:3'],
 		);
+		assert.match(page.document.body.textContent ?? '', /src\/made\/up\.ts:4/);
 		links[0].click();
 		links[1].click();
 		assert.deepEqual(page.posted.slice(1), [
 			{ type: 'openCitation', path: 'src/a.ts', line: 12 },
 			{ type: 'openCitation', path: 'lib/b.ts', line: 3 },
 		]);
+	});
+
+	it('links the citations of an answer when it ends, as the host checked them', () => {
+		const page = openPage('chat');
+		init(page);
+		page.receive({
+			type: 'turnStart',
+			requestId: 'r1',
+			user: { id: 'r1-q', role: 'user', text: 'q' },
+			assistantId: 'r1-a',
+		});
+		page.receive({
+			type: 'turnEnd',
+			requestId: 'r1',
+			outcome: 'done',
+			text: 'In src/a.ts:2, not in src/b.ts:9.',
+			citations: [{ text: 'src/a.ts:2', path: 'src/a.ts', line: 2 }],
+		});
+		const links = Array.from(page.document.querySelectorAll('.body a.citation'));
+		assert.deepEqual(
+			links.map((l) => l.textContent),
+			['src/a.ts:2'],
+		);
 	});
 
 	it('lists the files the model was shown as links to their lines', () => {
