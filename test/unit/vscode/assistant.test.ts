@@ -98,6 +98,7 @@ describe('a question from the palette, through the engine, into the views (stand
 			return {
 				text: '\n',
 				sources: [],
+				citations: [],
 				speed: {
 					promptTokens: 90,
 					reusedTokens: 0,
@@ -129,6 +130,46 @@ describe('a question from the palette, through the engine, into the views (stand
 				'The model answered with nothing but blank space (1 token): the answer budget of 1 token (longrope.answerTokens) ran out before any text.',
 			);
 			assert.equal(api.history().at(-1)?.note, end.note, 'the history keeps the note');
+		} finally {
+			EngineClient.prototype.run = run;
+			for (const d of context.subscriptions) d.dispose();
+		}
+	});
+
+	it('passes the checked citations on to the chat and its history, and only those', async () => {
+		// Scripted: the engine checked one citation and dropped the other (its note says so).
+		const { context, api, chat } = start(16);
+		const checked = [{ text: 'math.ts:1', path: 'src/math.ts', line: 1 }];
+		const run = EngineClient.prototype.run;
+		EngineClient.prototype.run = async (_job, emit) => {
+			emit({ type: 'delta', text: 'See math.ts:1, not src/nope.ts:2.' });
+			return {
+				text: 'See math.ts:1, not src/nope.ts:2.',
+				note: '1 citation points outside what the model was shown (src/nope.ts:2).',
+				sources: [{ path: 'src/math.ts', from: 1, to: 9 }],
+				citations: checked,
+				speed: {
+					promptTokens: 90,
+					reusedTokens: 0,
+					newTokens: 12,
+					timeToFirstTokenMs: 1,
+					prefillTokensPerSecond: 1,
+					decodeTokensPerSecond: 1,
+					stopReason: 'stop-token',
+				},
+				kv: { plannedBytes: 0, capBytes: 0 },
+				set: 'short',
+				plannedLength: 106,
+				window: 256,
+			};
+		};
+		try {
+			await fake.commands.get('longrope.askWorkspace')?.('Where is add?');
+			const end = (chat.posted as HostToWebview[]).find(
+				(m) => m.type === 'turnEnd',
+			) as Extract<HostToWebview, { type: 'turnEnd' }>;
+			assert.deepEqual(end.citations, checked);
+			assert.deepEqual(api.history().at(-1)?.citations, checked);
 		} finally {
 			EngineClient.prototype.run = run;
 			for (const d of context.subscriptions) d.dispose();
