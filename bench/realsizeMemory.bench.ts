@@ -14,6 +14,7 @@ import type { ModelSession } from '../extension/engine/model/languageModel';
 import { planIds } from '../extension/engine/model/requestPlan';
 import { GenaiModel } from '../extension/runtime/genai/genaiModel';
 import { ensureRealsize } from './realsize/replicaFolders';
+import { peakRssGoalMiB, tableHead } from './realsize/report';
 import { peakRssMiB, promptIds, QUESTION_TOKENS } from './realsize/shared';
 
 const ANSWER_TOKENS = 9;
@@ -94,13 +95,7 @@ async function measure(folder: string, length: number, scoreMiB: number): Promis
 function table(reports: readonly Report[], weightsMiB: number): string {
 	const f = (x: number) => x.toFixed(0);
 	const head = ['measure', ...reports.map((r) => `${r.scoreMiB} MiB (${r.rows} rows)`)];
-	const lines = [
-		`| ${head.join(' | ')} |`,
-		`|---|${head
-			.slice(1)
-			.map(() => '---:')
-			.join('|')}|`,
-	];
+	const lines = tableHead(head);
 	const push = (name: string, cell: (r: Report) => string) =>
 		lines.push(`| ${name} | ${reports.map(cell).join(' | ')} |`);
 	for (const p of PHASES) push(`RSS MiB, ${p}`, (r) => f(r.rssMiB[p]));
@@ -115,7 +110,7 @@ function table(reports: readonly Report[], weightsMiB: number): string {
 	push('load RSS − weight files MiB', (r) => f(r.rssMiB.load - weightsMiB));
 	push('peak RSS MiB (getrusage)', (r) => f(r.peakRssMiB));
 	push('goal MiB: 1.15 × (weights + follow-up KV)', (r) =>
-		f(1.15 * (weightsMiB + r.followUpKvMiB)),
+		f(peakRssGoalMiB(weightsMiB * 2 ** 20, r.followUpKvMiB * 2 ** 20)),
 	);
 	push('prefill tok/s (one run, not a speed comparison)', (r) =>
 		r.prefillTokensPerSecond.toFixed(1),

@@ -95,6 +95,8 @@ export function linkCitations(
 	doc: Document,
 	citations: readonly CitationRef[],
 ): number {
+	// While an answer streams nothing is checked yet: no need to scan its text.
+	if (citations.length === 0) return 0;
 	const checked = new Map(citations.map((c) => [c.text, c]));
 	const walker = doc.createTreeWalker(root, 4 /* NodeFilter.SHOW_TEXT */);
 	const texts: Text[] = [];

@@ -93,9 +93,20 @@ export function kernelDecodeCeiling(
 	return 1 / seconds;
 }
 
-/** The issue's memory goal: the weight files and the engine's largest planned KV, plus 15%. */
-export function peakRssGoalMiB(cost: ModelCost, kvBytes: number): number {
-	return (1.15 * (cost.weightBytes + kvBytes)) / 2 ** 20;
+/** The issue's memory goal: the weights and the largest planned KV, plus 15%. */
+export function peakRssGoalMiB(weightBytes: number, kvBytes: number): number {
+	return (1.15 * (weightBytes + kvBytes)) / 2 ** 20;
+}
+
+/** A markdown table's header row and its alignment row (every column but the first right-aligned). */
+export function tableHead(head: readonly string[]): string[] {
+	return [
+		`| ${head.join(' | ')} |`,
+		`|---|${head
+			.slice(1)
+			.map(() => '---:')
+			.join('|')}|`,
+	];
 }
 
 const f = (x: number | undefined, digits = 1) =>
@@ -118,13 +129,7 @@ export function kindTable(
 		'ceiling',
 		`${engine.label} / ceiling`,
 	];
-	const lines = [
-		`| ${head.join(' | ')} |`,
-		`|---|${head
-			.slice(1)
-			.map(() => '---:')
-			.join('|')}|`,
-	];
+	const lines = tableHead(head);
 	const push = (cells: string[]) => lines.push(`| ${cells.join(' | ')} |`);
 	const row = (name: string, values: (number | undefined)[], ceiling?: number, digits = 1) => {
 		const ratios = others.map((_, i) => {
@@ -183,7 +188,7 @@ export function kindTable(
 	row(
 		'peak RSS MiB (goal: weights + largest planned KV + 15%)',
 		sides.map((s) => s.peakRssMiB),
-		peakRssGoalMiB(cost, engine.maxKvBytes),
+		peakRssGoalMiB(cost.weightBytes, engine.maxKvBytes),
 		0,
 	);
 	push(['load s', ...sides.map((s) => f(s.loadMs / 1000)), ...blank]);

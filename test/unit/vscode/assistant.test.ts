@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { fakeVscode as fake } from '../helpers/fakeVscode';
 // After the fake: the extension's `import * as vscode` must find it.
 import { activate, type LongropeApi } from '../../../extension/extension';
-import type { EngineJob } from '../../../extension/app/engineMessages';
+import type { EngineJob, JobResult } from '../../../extension/app/engineMessages';
 import { PROTOCOL_VERSION, type HostToWebview } from '../../../extension/protocol';
 import { EngineClient } from '../../../extension/vscode/engine/engineClient';
 import { findModelFolder } from '../../../extension/runtime/modelFolder';
@@ -95,24 +95,7 @@ describe('a question from the palette, through the engine, into the views (stand
 		EngineClient.prototype.run = async (job, emit) => {
 			jobs.push(job);
 			emit({ type: 'delta', text: '\n' });
-			return {
-				text: '\n',
-				sources: [],
-				citations: [],
-				speed: {
-					promptTokens: 90,
-					reusedTokens: 0,
-					newTokens: 1,
-					timeToFirstTokenMs: 1,
-					prefillTokensPerSecond: 1,
-					decodeTokensPerSecond: 1,
-					stopReason: 'max-tokens',
-				},
-				kv: { plannedBytes: 0, capBytes: 0 },
-				set: 'short',
-				plannedLength: 91,
-				window: 256,
-			};
+			return scriptedResult({ text: '\n', newTokens: 1, stopReason: 'max-tokens' });
 		};
 		try {
 			await fake.commands.get('longrope.askWorkspace')?.('What does add do?');
@@ -144,23 +127,14 @@ describe('a question from the palette, through the engine, into the views (stand
 		EngineClient.prototype.run = async (_job, emit) => {
 			emit({ type: 'delta', text: 'See math.ts:1, not src/nope.ts:2.' });
 			return {
-				text: 'See math.ts:1, not src/nope.ts:2.',
+				...scriptedResult({
+					text: 'See math.ts:1, not src/nope.ts:2.',
+					newTokens: 12,
+					stopReason: 'stop-token',
+				}),
 				note: '1 citation points outside what the model was shown (src/nope.ts:2).',
 				sources: [{ path: 'src/math.ts', from: 1, to: 9 }],
 				citations: checked,
-				speed: {
-					promptTokens: 90,
-					reusedTokens: 0,
-					newTokens: 12,
-					timeToFirstTokenMs: 1,
-					prefillTokensPerSecond: 1,
-					decodeTokensPerSecond: 1,
-					stopReason: 'stop-token',
-				},
-				kv: { plannedBytes: 0, capBytes: 0 },
-				set: 'short',
-				plannedLength: 106,
-				window: 256,
 			};
 		};
 		try {
@@ -176,3 +150,29 @@ describe('a question from the palette, through the engine, into the views (stand
 		}
 	});
 });
+
+/** What a scripted engine returns for an answer of `newTokens` after a 90-token prompt. */
+function scriptedResult(answer: {
+	text: string;
+	newTokens: number;
+	stopReason: string;
+}): JobResult {
+	return {
+		text: answer.text,
+		sources: [],
+		citations: [],
+		speed: {
+			promptTokens: 90,
+			reusedTokens: 0,
+			newTokens: answer.newTokens,
+			timeToFirstTokenMs: 1,
+			prefillTokensPerSecond: 1,
+			decodeTokensPerSecond: 1,
+			stopReason: answer.stopReason,
+		},
+		kv: { plannedBytes: 0, capBytes: 0 },
+		set: 'short',
+		plannedLength: 90 + answer.newTokens,
+		window: 256,
+	};
+}
