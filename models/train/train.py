@@ -266,7 +266,10 @@ def main():
             answer_loss = mean(valid & answers[:, None])
             ((text_loss + ANSWER_WEIGHT * answer_loss) * len(x) / rows).backward()
             suffix = "" if x.shape[1] == data.window else f"_{x.shape[1]}"
-            losses.update({f"loss{suffix}": round(text_loss.item(), 4), f"answer_loss{suffix}": round(answer_loss.item(), 4)})
+            # A batch of retrieval rows only (or text only) logs no loss for the missing kind.
+            for name, rows_of_kind, value in (("loss", ~answers, text_loss), ("answer_loss", answers, answer_loss)):
+                if rows_of_kind.any():
+                    losses[name + suffix] = round(value.item(), 4)
             step_tokens += x.numel()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
