@@ -184,7 +184,7 @@ export async function runSearchJob(job: SearchJob): Promise<FactorSearchOutcome>
  * (exp of the mean of the two mean NLLs), so that a set which keeps the text fluent but loses
  * the needle — or finds the needle but garbles the text — ranks below one that does both.
  */
-export function retrievalFitness(textNll: number, answerNll: number): number {
+function retrievalFitness(textNll: number, answerNll: number): number {
 	return Math.exp((textNll + answerNll) / 2);
 }
 
