@@ -1,7 +1,8 @@
 """The bundled model: a Llama/Phi-3 style decoder whose rotary tables are inputs.
 
-Training feeds plain RoPE tables; the ONNX export keeps cos/sin as graph inputs so that the
-extension's factor manager decides every position's angles (LongRoPE, PI, NTK, YaRN alike).
+Training feeds plain RoPE tables, or a LongRoPE factor set's (the progressive fine-tune); the ONNX
+export keeps cos/sin as graph inputs so that the extension's factor manager decides every position's
+angles (LongRoPE, PI, NTK, YaRN alike).
 """
 
 import dataclasses
@@ -36,11 +37,44 @@ class ModelConfig:
         return cls(**{f.name: data[f.name] for f in dataclasses.fields(cls) if f.name in data})
 
 
-def rope_tables(positions, head_dim, base):
-    """Plain RoPE cos/sin for the given positions, one column per rotary pair (float64 math)."""
-    inv_freq = base ** (-torch.arange(0, head_dim, 2, dtype=torch.float64) / head_dim)
-    angles = positions.to(torch.float64)[:, None] * inv_freq[None, :]
-    return torch.cos(angles).float(), torch.sin(angles).float()
+@dataclasses.dataclass(frozen=True)
+class FactorSet:
+    """A LongRoPE set as models/<name>/longrope.json stores it: per-pair rescale factors lambda_i, the
+    first nHat positions unscaled, and an attention factor that multiplies cos and sin."""
+
+    name: str
+    factors: tuple
+    n_hat: int
+    attention_factor: float
+
+    @classmethod
+    def load(cls, path, name):
+        with open(path) as f:
+            sets = json.load(f)["sets"]
+        found = [s for s in sets if s["name"] == name]
+        if not found:
+            raise ValueError(f"{path} has no factor set named {name!r} (it has {[s['name'] for s in sets]})")
+        s = found[0]
+        return cls(name, tuple(float(x) for x in s["factors"]), int(s["nHat"]), float(s["attentionFactor"]))
+
+
+def rope_tables(positions, head_dim, base, factor_set=None):
+    """cos/sin for the given positions, one column per rotary pair, computed as the extension's
+    engine computes the graph's inputs (extension/engine/rotaryTables.ts, rotaryGeometry.ts):
+    theta_i = 1 / base^(2i/d), scaled theta_i / lambda_i from position nHat on, the angle in
+    float64, then cos and sin times the attention factor, rounded to float32. With no set: plain RoPE."""
+    theta = 1.0 / base ** (torch.arange(0, head_dim, 2, dtype=torch.float64) / head_dim)
+    positions = positions.to(torch.float64)
+    if factor_set is None:
+        angles = positions[:, None] * theta[None, :]
+        return torch.cos(angles).float(), torch.sin(angles).float()
+    factors = torch.tensor(factor_set.factors, dtype=torch.float64)
+    if factors.shape != theta.shape:
+        raise ValueError(f"factor set {factor_set.name} has {len(factors)} factors for {len(theta)} rotary pairs")
+    freqs = torch.where((positions < factor_set.n_hat)[:, None], theta[None, :], (theta / factors)[None, :])
+    angles = positions[:, None] * freqs
+    scale = factor_set.attention_factor
+    return (torch.cos(angles) * scale).float(), (torch.sin(angles) * scale).float()
 
 
 def rotate(x, cos, sin):
@@ -157,8 +191,9 @@ class Decoder(nn.Module):
         z = torch.zeros(batch, 0, cfg.num_key_value_heads, cfg.head_dim)
         return [(z, z) for _ in range(cfg.num_hidden_layers)]
 
-    def forward_plain(self, input_ids, start=0):
-        """Training/evaluation forward with plain RoPE from position `start` and no cache."""
+    def forward_plain(self, input_ids, start=0, factor_set=None):
+        """Training/evaluation forward from position `start` with no cache: plain RoPE, or the tables of
+        a LongRoPE factor set (FactorSet)."""
         t = input_ids.shape[1]
-        cos, sin = rope_tables(torch.arange(start, start + t), self.cfg.head_dim, self.cfg.rope_theta)
+        cos, sin = rope_tables(torch.arange(start, start + t), self.cfg.head_dim, self.cfg.rope_theta, factor_set)
         return self(input_ids, cos, sin, self.empty_past(input_ids.shape[0]))[0]

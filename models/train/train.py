@@ -9,6 +9,12 @@ from a checkpoint sees exactly the batches an uninterrupted run would have seen.
 
 --init starts from a checkpoint's weights (warmstart.py) instead of a random initialisation; a run
 that has a checkpoint of its own resumes from that instead.
+
+The progressive fine-tune (LongRoPE, Ding et al. 2024, sec. 3.3): with --long-window 1024 --sets
+longrope.json, each step also draws --long-batch rows of 1024 tokens (text windows and
+retrieval-1024 documents) fed the tables of --long-set, while the --batch rows of 256 tokens get
+--short-set's, so the short window does not regress. The evaluation then reports both windows, each
+with its set (the *_1024 metrics).
 """
 
 import argparse
@@ -21,7 +27,7 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from model import Decoder, ModelConfig
+from model import Decoder, FactorSet, ModelConfig
 
 # From each stage's first step on: the share of retrieval rows, and each retrieval row's kind, then a
 # document of that kind. Passkeys get a larger share than their count (none was learned at 0.1 of all
@@ -35,16 +41,19 @@ PAD_TARGET = -100
 # An answer has ~20 target tokens, a text row 256: each kind's mean loss counts, so that retrieval is
 # not drowned out by the text rows' many tokens.
 ANSWER_WEIGHT = 1.0
+# The long rows of the progressive fine-tune: half retrieval documents, passkeys and workspace
+# questions first (what fails past the window), and text windows.
+LONG_RETRIEVAL = {"fraction": 0.5, "mix": {"passkey": 0.35, "workspace": 0.4, "chat": 0.25}}
 
 
 class Data:
-    def __init__(self, build, window):
+    def __init__(self, build, window, retrieval="retrieval"):
         tok = os.path.join(build, "tokens")
         self.train = np.memmap(os.path.join(tok, "train.bin"), dtype=np.uint16, mode="r")
         self.val = np.memmap(os.path.join(tok, "val.bin"), dtype=np.uint16, mode="r")
         self.heldout = np.memmap(os.path.join(tok, "heldout.bin"), dtype=np.uint16, mode="r")
-        self.retrieval = np.memmap(os.path.join(tok, "retrieval.bin"), dtype=np.uint16, mode="r")
-        with open(os.path.join(tok, "retrieval.docs.json")) as f:
+        self.retrieval = np.memmap(os.path.join(tok, f"{retrieval}.bin"), dtype=np.uint16, mode="r")
+        with open(os.path.join(tok, f"{retrieval}.docs.json")) as f:
             docs = json.load(f)
         kinds = RETRIEVAL_STAGES[0]["mix"]
         self.retrieval_train = {kind: [d for d in docs if d["split"] == "train" and d["kind"] == kind] for kind in kinds}
@@ -64,13 +73,15 @@ class Data:
         first = doc["answer"] - 1
         targets[row, first:n] = ids[first + 1 : n + 1]
 
-    def batch(self, seed, step, size):
-        rng = np.random.default_rng([seed, step])
+    def batch(self, seed, step, size, stage=None, stream=0):
+        """Rows of text windows and retrieval documents; stage defaults to RETRIEVAL_STAGES's at step,
+        and stream separates the draws of two batches of one step."""
+        rng = np.random.default_rng([seed, step] + ([stream] if stream else []))
         w = self.window
         inputs = np.full((size, w), self.pad, dtype=np.int64)
         targets = np.full((size, w), PAD_TARGET, dtype=np.int64)
         answers = np.zeros(size, dtype=bool)
-        stage = [s for s in RETRIEVAL_STAGES if s["from_step"] <= step][-1]
+        stage = stage or [s for s in RETRIEVAL_STAGES if s["from_step"] <= step][-1]
         shares = np.array([stage["mix"][kind] for kind in self.kinds])
         for row in range(size):
             if rng.random() < stage["fraction"]:
@@ -112,27 +123,34 @@ def lr_at(step, total, peak, warmup):
 
 
 @torch.no_grad()
-def evaluate(model, data, device):
+def evaluate(model, data, device, factor_set=None, long=None):
     """Loss on the old corpus's held-out files (val) and on the held-out npm packages (heldout), and
     the share of watch documents whose whole answer is the greedy choice (teacher-forced argmax on
-    every answer token: what greedy decoding would answer)."""
+    every answer token: what greedy decoding would answer), with factor_set's tables (plain RoPE
+    without). long = (data, set): the same at the longer window with its set, under *_<window> names
+    (heldout only: the old corpus's val split has few windows of 1024; 32 windows, a quarter of the
+    short window's count, for a similar token count)."""
     model.eval()
     result = {}
-    for name, tokens in (("val_loss", data.val), ("heldout_loss", data.heldout)):
-        losses = [
-            F.cross_entropy(model.forward_plain(x.to(device)).flatten(0, 1), y.to(device).flatten()).item()
-            for x, y in data.windows(tokens, 16, 8)
-        ]
-        result[name] = round(float(np.mean(losses)), 4)
-    for kind in ("passkey", "workspace"):
-        right = total = 0
-        for x, y in data.watch_batches(kind, 16):
-            y = y.to(device)
-            guess = model.forward_plain(x.to(device)).argmax(-1)
-            answer = y != PAD_TARGET
-            right += int(((guess == y) | ~answer).all(dim=1).sum())
-            total += len(y)
-        result[f"{kind}_acc"] = round(right / total, 4)
+    runs = [(data, factor_set, "", (("val_loss", data.val), ("heldout_loss", data.heldout)), 16)]
+    if long:
+        runs.append((long[0], long[1], f"_{long[0].window}", (("heldout_loss", long[0].heldout),), 4))
+    for d, fs, suffix, splits, count in runs:
+        for name, tokens in splits:
+            losses = [
+                F.cross_entropy(model.forward_plain(x.to(device), factor_set=fs).flatten(0, 1), y.to(device).flatten()).item()
+                for x, y in d.windows(tokens, count, 8)
+            ]
+            result[name + suffix] = round(float(np.mean(losses)), 4)
+        for kind in ("passkey", "workspace"):
+            right = total = 0
+            for x, y in d.watch_batches(kind, 16):
+                y = y.to(device)
+                guess = model.forward_plain(x.to(device), factor_set=fs).argmax(-1)
+                answer = y != PAD_TARGET
+                right += int(((guess == y) | ~answer).all(dim=1).sum())
+                total += len(y)
+            result[f"{kind}_acc{suffix}"] = round(right / total, 4)
     model.train()
     return result
 
@@ -155,17 +173,32 @@ def main():
     p.add_argument("--evaluate", help="print this checkpoint's metrics and exit")
     p.add_argument("--log", default="train-log.jsonl", help="log file under the build folder")
     p.add_argument("--ckpt-dir", default="ckpt", help="checkpoint folder under the build folder (probes use their own)")
+    p.add_argument("--final", default="final.pt", help="the finished run's checkpoint, under the build folder")
+    p.add_argument("--sets", help="longrope.json whose sets the progressive fine-tune trains with")
+    p.add_argument("--short-set", default="short", help="the set of the --batch rows at the model's window")
+    p.add_argument("--long-set", default="long-1k", help="the set of the --long-batch rows")
+    p.add_argument("--long-window", type=int, help="the long rows' length (needs tokens/retrieval-<N>.bin and --sets)")
+    p.add_argument("--long-batch", type=int, default=4)
     args = p.parse_args()
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     cfg = ModelConfig.load(args.config)
     data = Data(args.build, cfg.original_max_position_embeddings)
+    short_set = long_set = long_data = None
+    if args.long_window:
+        if not args.sets:
+            raise SystemExit("train: --long-window needs --sets (a longrope.json)")
+        short_set = FactorSet.load(args.sets, args.short_set)
+        long_set = FactorSet.load(args.sets, args.long_set)
+        long_data = Data(args.build, args.long_window, f"retrieval-{args.long_window}")
+    long = (long_data, long_set) if long_data else None
     model = Decoder(cfg).to(args.device)
+    run_eval = lambda: evaluate(model, data, args.device, short_set, long)
     if args.evaluate:
         model.load_state_dict(torch.load(args.evaluate, map_location=args.device)["model"])
         t0 = time.time()
-        print(json.dumps({"checkpoint": args.evaluate, **evaluate(model, data, args.device), "seconds": round(time.time() - t0)}))
+        print(json.dumps({"checkpoint": args.evaluate, **run_eval(), "seconds": round(time.time() - t0)}))
         return
     decay = [p for n, p in model.named_parameters() if p.dim() >= 2]
     no_decay = [p for n, p in model.named_parameters() if p.dim() < 2]
@@ -197,14 +230,15 @@ def main():
         model.load_state_dict(torch.load(args.init, map_location=args.device)["model"])
         print(f"train: warm start from {args.init}", flush=True)
     params = sum(p.numel() for p in model.parameters())
-    print(f"train: {params} parameters, {args.steps} steps of {args.batch}x{data.window} tokens on {args.device}", flush=True)
+    shape = f"{args.batch}x{data.window}" + (f" + {args.long_batch}x{long_data.window}" if long_data else "")
+    print(f"train: {params} parameters, {args.steps} steps of {shape} tokens on {args.device}", flush=True)
 
     def save(final=False):
         state = {"model": model.state_dict(), "opt": opt.state_dict(), "step": step, "tokens": tokens, "seconds": train_seconds}
         torch.save(state, latest + ".tmp")
         os.replace(latest + ".tmp", latest)
         if final:
-            torch.save({"model": model.state_dict(), "config": cfg.__dict__, "step": step, "tokens": tokens, "seconds": train_seconds, "init": args.init}, os.path.join(args.build, "final.pt"))
+            torch.save({"model": model.state_dict(), "config": cfg.__dict__, "step": step, "tokens": tokens, "seconds": train_seconds, "init": args.init}, os.path.join(args.build, args.final))
 
     log = open(log_path, "a")
     model.train()
@@ -213,26 +247,36 @@ def main():
         t0 = time.time()
         for g in opt.param_groups:
             g["lr"] = lr_at(step, args.steps, args.lr, args.warmup)
-        x, y, answers = data.batch(args.seed, step, args.batch)
-        x, y, answers = x.to(args.device), y.to(args.device), answers.to(args.device)
-        logits = model.forward_plain(x)
-        per_token = F.cross_entropy(logits.flatten(0, 1), y.flatten(), ignore_index=PAD_TARGET, reduction="none").view(y.shape)
-        valid = y != PAD_TARGET
-        mean = lambda mask: per_token[mask].mean() if mask.any() else torch.zeros((), device=args.device)
-        text_loss = mean(valid & ~answers[:, None])
-        answer_loss = mean(valid & answers[:, None])
-        loss = text_loss + ANSWER_WEIGHT * answer_loss
         opt.zero_grad(set_to_none=True)
-        loss.backward()
+        # The short rows (the only ones without --long-window), then the long rows: each batch's
+        # loss weighted by its share of the step's rows, gradients accumulated.
+        parts = [(data.batch(args.seed, step, args.batch, RETRIEVAL_STAGES[-1] if long_data else None), short_set)]
+        if long_data:
+            parts.append((long_data.batch(args.seed, step, args.long_batch, LONG_RETRIEVAL, stream=1), long_set))
+        rows = sum(len(batch[0]) for batch, _ in parts)
+        step_tokens = 0
+        losses = {}
+        for (x, y, answers), factor_set in parts:
+            x, y, answers = x.to(args.device), y.to(args.device), answers.to(args.device)
+            logits = model.forward_plain(x, factor_set=factor_set)
+            per_token = F.cross_entropy(logits.flatten(0, 1), y.flatten(), ignore_index=PAD_TARGET, reduction="none").view(y.shape)
+            valid = y != PAD_TARGET
+            mean = lambda mask: per_token[mask].mean() if mask.any() else torch.zeros((), device=args.device)
+            text_loss = mean(valid & ~answers[:, None])
+            answer_loss = mean(valid & answers[:, None])
+            ((text_loss + ANSWER_WEIGHT * answer_loss) * len(x) / rows).backward()
+            suffix = "" if x.shape[1] == data.window else f"_{x.shape[1]}"
+            losses.update({f"loss{suffix}": round(text_loss.item(), 4), f"answer_loss{suffix}": round(answer_loss.item(), 4)})
+            step_tokens += x.numel()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
         step += 1
-        tokens += x.numel()
+        tokens += step_tokens
         dt = time.time() - t0
         train_seconds += dt
-        entry = {"step": step, "loss": round(text_loss.item(), 4), "answer_loss": round(answer_loss.item(), 4), "lr": opt.param_groups[0]["lr"], "tokens": tokens, "tok_s": round(x.numel() / dt)}
+        entry = {"step": step, **losses, "lr": opt.param_groups[0]["lr"], "tokens": tokens, "tok_s": round(step_tokens / dt)}
         if step % args.eval_every == 0 or step == args.steps:
-            entry.update(evaluate(model, data, args.device))
+            entry.update(run_eval())
             entry["val_ppl"] = round(math.exp(entry["val_loss"]), 3)
             entry["heldout_ppl"] = round(math.exp(entry["heldout_loss"]), 3)
         log.write(json.dumps(entry) + "\n")
