@@ -162,6 +162,12 @@ async function main(): Promise<void> {
 				median(limits.map((l) => l.copyGBps[Number(w)])),
 			]),
 		),
+		streamGBps: Object.fromEntries(
+			Object.keys(limits[0].streamGBps).map((w) => [
+				w,
+				median(limits.map((l) => l.streamGBps[Number(w)])),
+			]),
+		),
 		gemm: limits[0].gemm.map((g, i) => ({
 			...g,
 			gflops: median(limits.map((l) => l.gemm[i].gflops)),
@@ -205,7 +211,13 @@ async function main(): Promise<void> {
 			.map(([w, g]) => `${g.toFixed(1)} GB/s with ${w} thread(s)`)
 			.join(
 				', ',
-			)} (bytes read + written); int4 MatMulNBits (block 32, accuracy 4) ${limit.gemm.map((g) => `${g.gflops.toFixed(0)} GFLOP/s at ${g.m}×${g.k}×${g.n} on ${g.threads} thread(s)`).join(', ')}. Decode ceiling = the best copy bandwidth / (weights a step reads + KV at that length); prefill ceiling = the layers' int4 matmul work per token at the best GEMM speed (attention and the vocabulary projection not counted); the M = 1 kernel ceiling = the layers' int4 matmul work of one token at the kernel's best one-row speed plus the KV at the copy bandwidth (what decode can reach when the kernel, not memory, limits it).`,
+			)} (bytes read + written); int4 MatMulNBits (block 32, accuracy 4) ${limit.gemm.map((g) => `${g.gflops.toFixed(0)} GFLOP/s at ${g.m}×${g.k}×${g.n} on ${g.threads} thread(s)`).join(', ')}; the same kernel for one row through 40 distinct up/down layer pairs (${((80 * config.hidden * config.intermediate * (0.5 + 4 / 32)) / 1e9).toFixed(2)} GB of packed values and scales, larger than any cache) reads ${Object.entries(
+			limit.streamGBps,
+		)
+			.map(([w, g]) => `${g.toFixed(1)} GB/s of weights with ${w} thread(s)`)
+			.join(
+				', ',
+			)}. Decode ceiling = the best copy bandwidth / (weights a step reads + KV at that length); prefill ceiling = the layers' int4 matmul work per token at the best GEMM speed (attention and the vocabulary projection not counted); the int4 kernel ceiling = the weights a step reads at the kernel's best streamed one-row rate plus the KV at the copy bandwidth (what decode can reach when the kernel, not memory, limits it).`,
 		'',
 		...sections,
 		'## Machine during the run',

@@ -14,6 +14,12 @@ const ONNX_UINT8 = 2;
 export interface Limits {
 	/** Copy bandwidth, bytes read + bytes written per second, by worker threads copying at once. */
 	readonly copyGBps: Record<number, number>;
+	/**
+	 * int4 weight bytes (packed values and scales) per second that MatMulNBits reads for one row
+	 * (M = 1) through a chain of distinct layers larger than any cache, as decode streams them,
+	 * by intra-op threads.
+	 */
+	readonly streamGBps: Record<number, number>;
 	/** int4 MatMulNBits throughput alone (one node), GFLOP/s = 2·M·K·N / time, by shape and threads. */
 	readonly gemm: readonly {
 		readonly m: number;
@@ -72,12 +78,60 @@ function value(name: string, elemType: number, dims: (number | string)[]): Value
 }
 
 /** One MatMulNBits node as the published CPU folders have it: int4, block 32, accuracy 4. */
-function matMulNBitsModel(k: number, n: number): Uint8Array {
+function matMulNBitsNode(name: string, input: string, output: string, k: number, n: number) {
 	const block = 32;
 	const blocks = k / block;
 	const weights = new Uint8Array(n * blocks * (block / 2));
-	for (let i = 0; i < weights.length; i++) weights[i] = (i * 2_654_435_761) >>> 24;
-	const scales = new Float32Array(n * blocks).fill(0.01);
+	const salt = name.length * 40_503;
+	for (let i = 0; i < weights.length; i++) weights[i] = ((i + salt) * 2_654_435_761) >>> 24;
+	// Values q − 8 in [−8, 7] (std ≈ 4.6): this scale keeps a chain's activations near 1.
+	const scales = new Float32Array(n * blocks).fill(1 / (4.6 * Math.sqrt(k)));
+	return {
+		node: {
+			opType: 'MatMulNBits',
+			domain: 'com.microsoft',
+			name,
+			input: [input, `${name}.b`, `${name}.scales`],
+			output: [output],
+			attribute: [
+				{ name: 'K', type: ATTR_INT, i: k },
+				{ name: 'N', type: ATTR_INT, i: n },
+				{ name: 'bits', type: ATTR_INT, i: 4 },
+				{ name: 'block_size', type: ATTR_INT, i: block },
+				{ name: 'accuracy_level', type: ATTR_INT, i: 4 },
+			],
+		},
+		initializers: [
+			{
+				name: `${name}.b`,
+				dims: [n, blocks, block / 2],
+				dataType: ONNX_UINT8,
+				rawData: weights,
+			},
+			{
+				name: `${name}.scales`,
+				dims: [n * blocks],
+				dataType: ONNX_FLOAT,
+				rawData: new Uint8Array(scales.buffer),
+			},
+		],
+		bytes: weights.length + scales.byteLength,
+	};
+}
+
+/** A graph of MatMulNBits nodes [k0 → k1 → … ], each with its own weights; and their bytes. */
+function matMulNBitsChain(dims: readonly number[]): { model: Uint8Array; bytes: number } {
+	const parts = dims
+		.slice(1)
+		.map((n, i) =>
+			matMulNBitsNode(
+				`mm${i}`,
+				i === 0 ? 'a' : `h${i}`,
+				i === dims.length - 2 ? 'y' : `h${i + 1}`,
+				dims[i],
+				n,
+			),
+		);
 	const model: ModelProto = {
 		irVersion: 8,
 		opsetImport: [
@@ -86,48 +140,25 @@ function matMulNBitsModel(k: number, n: number): Uint8Array {
 		],
 		graph: {
 			name: 'matmulnbits',
-			node: [
-				{
-					opType: 'MatMulNBits',
-					domain: 'com.microsoft',
-					name: 'gemm',
-					input: ['a', 'b', 'scales'],
-					output: ['y'],
-					attribute: [
-						{ name: 'K', type: ATTR_INT, i: k },
-						{ name: 'N', type: ATTR_INT, i: n },
-						{ name: 'bits', type: ATTR_INT, i: 4 },
-						{ name: 'block_size', type: ATTR_INT, i: block },
-						{ name: 'accuracy_level', type: ATTR_INT, i: 4 },
-					],
-				},
-			],
-			initializer: [
-				{ name: 'b', dims: [n, blocks, block / 2], dataType: ONNX_UINT8, rawData: weights },
-				{
-					name: 'scales',
-					dims: [n * blocks],
-					dataType: ONNX_FLOAT,
-					rawData: new Uint8Array(scales.buffer),
-				},
-			],
-			input: [value('a', ONNX_FLOAT, ['m', k])],
-			output: [value('y', ONNX_FLOAT, ['m', n])],
+			node: parts.map((p) => p.node),
+			initializer: parts.flatMap((p) => p.initializers),
+			input: [value('a', ONNX_FLOAT, ['m', dims[0]])],
+			output: [value('y', ONNX_FLOAT, ['m', dims[dims.length - 1]])],
 		},
 	};
-	return encodeModel(model);
+	return { model: encodeModel(model), bytes: parts.reduce((sum, p) => sum + p.bytes, 0) };
 }
 
-/** Median GFLOP/s of `runs` products [m, k] × int4 [k, n] after two untimed ones. */
-export async function gemmThroughput(
+/** Median seconds of `runs` runs of a graph on an [m, k] input, after two untimed ones. */
+async function medianRunSeconds(
+	model: Uint8Array,
 	m: number,
 	k: number,
-	n: number,
 	threads: number,
-	runs = 5,
+	runs: number,
 ): Promise<number> {
 	const ort = await loadOnnxRuntime();
-	const session = await ort.InferenceSession.create(Buffer.from(matMulNBitsModel(k, n)), {
+	const session = await ort.InferenceSession.create(Buffer.from(model), {
 		executionProviders: ['cpu'],
 		...(threads > 0 ? { intraOpNumThreads: threads } : {}),
 	});
@@ -143,16 +174,45 @@ export async function gemmThroughput(
 			await session.run({ a });
 			if (r >= 2) times.push(performance.now() - t);
 		}
-		return (2 * m * k * n) / (median(times) / 1000) / 1e9;
+		return median(times) / 1000;
 	} finally {
 		await session.release();
 	}
 }
 
+/** Median GFLOP/s of `runs` products [m, k] × int4 [k, n] after two untimed ones. */
+export async function gemmThroughput(
+	m: number,
+	k: number,
+	n: number,
+	threads: number,
+	runs = 5,
+): Promise<number> {
+	const { model } = matMulNBitsChain([k, n]);
+	return (2 * m * k * n) / (await medianRunSeconds(model, m, k, threads, runs)) / 1e9;
+}
+
 /**
- * The machine's limits for these shapes: copy bandwidth by number of threads copying, and GEMM
- * throughput by shape (the layers' two K) and intra-op threads, for a prefill chunk (M = chunk)
- * and for one decoded token (M = 1: the kernel's own speed over the weights).
+ * Weight bytes per second of one row through `pairs` distinct [hidden → intermediate → hidden]
+ * layers (the MLP's up and down shapes): 40 pairs of Phi-3.5-mini's are 1.25 GB, several times
+ * any last-level cache, so the weights come from memory as in decode.
+ */
+export async function streamedWeightRate(
+	hidden: number,
+	intermediate: number,
+	threads: number,
+	pairs = 40,
+	runs = 5,
+): Promise<number> {
+	const dims = [hidden, ...Array.from({ length: pairs }, () => [intermediate, hidden]).flat()];
+	const { model, bytes } = matMulNBitsChain(dims);
+	return bytes / (await medianRunSeconds(model, 1, hidden, threads, runs)) / 1e9;
+}
+
+/**
+ * The machine's limits for these shapes: copy bandwidth by number of threads copying, the int4
+ * kernel's one-row speed over weights streamed from memory, and GEMM throughput for a prefill
+ * chunk by shape (the layers' two K) and intra-op threads.
  */
 export async function measureLimits(
 	threads: readonly number[],
@@ -162,17 +222,16 @@ export async function measureLimits(
 ): Promise<Limits> {
 	const copyGBps: Record<number, number> = {};
 	for (const w of threads) copyGBps[w] = await copyBandwidth(w, 512 * 2 ** 20);
+	const streamGBps: Record<number, number> = {};
+	for (const t of threads) streamGBps[t] = await streamedWeightRate(hidden, intermediate, t);
 	const gemm = [];
 	for (const t of threads) {
 		for (const [k, n] of [
 			[hidden, intermediate],
 			[intermediate, hidden],
 		]) {
-			for (const m of [chunk, 1]) {
-				const gflops = await gemmThroughput(m, k, n, t, m === 1 ? 25 : 5);
-				gemm.push({ m, k, n, threads: t, gflops });
-			}
+			gemm.push({ m: chunk, k, n, threads: t, gflops: await gemmThroughput(chunk, k, n, t) });
 		}
 	}
-	return { copyGBps, gemm };
+	return { copyGBps, streamGBps, gemm };
 }

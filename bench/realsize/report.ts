@@ -60,25 +60,24 @@ export function decodeCeiling(cost: ModelCost, bandwidthGBps: number, length: nu
 	return (bandwidthGBps * 1e9) / (cost.weightBytesPerStep + cost.kvBytesPerToken * length);
 }
 
-/** The best measured int4 throughput, GFLOP/s, for products of `m` rows (1, or a chunk) with K = `k`. */
-function bestGemm(limits: Limits, k: number, decode: boolean): number {
-	const shapes = limits.gemm.filter((g) => g.k === k && (g.m === 1) === decode);
-	return Math.max(...shapes.map((g) => g.gflops));
+/** The best measured int4 GEMM throughput, GFLOP/s, for a prefill chunk with K = `k`. */
+function bestGemm(limits: Limits, k: number): number {
+	return Math.max(...limits.gemm.filter((g) => g.k === k).map((g) => g.gflops));
 }
 
 /** The prefill ceiling: the layers' int4 GEMM work per token at the best measured GEMM throughput. */
 export function prefillCeiling(cost: ModelCost, limits: Limits): number {
 	let seconds = 0;
 	for (const [k, flops] of Object.entries(cost.flopsByK)) {
-		seconds += flops / (bestGemm(limits, Number(k), false) * 1e9);
+		seconds += flops / (bestGemm(limits, Number(k)) * 1e9);
 	}
 	return 1 / seconds;
 }
 
 /**
- * The decode ceiling this kernel allows at `length` cached: the layers' int4 products at the
- * kernel's own measured speed for one row (M = 1), plus reading the KV at the copy bandwidth.
- * Below the bandwidth ceiling when the kernel, not memory, is what a step waits on.
+ * The decode ceiling this kernel allows at `length` cached: the weights a step reads at the
+ * int4 kernel's best one-row rate from memory, plus the KV at the copy bandwidth. Below the
+ * bandwidth ceiling when the kernel, not memory, is what a step waits on.
  */
 export function kernelDecodeCeiling(
 	cost: ModelCost,
@@ -86,11 +85,12 @@ export function kernelDecodeCeiling(
 	bandwidthGBps: number,
 	length: number,
 ): number {
-	let seconds = (cost.kvBytesPerToken * length) / (bandwidthGBps * 1e9);
-	for (const [k, flops] of Object.entries(cost.flopsByK)) {
-		seconds += flops / (bestGemm(limits, Number(k), true) * 1e9);
-	}
-	return 1 / seconds;
+	const stream = Math.max(...Object.values(limits.streamGBps));
+	return (
+		1 /
+		(cost.weightBytesPerStep / (stream * 1e9) +
+			(cost.kvBytesPerToken * length) / (bandwidthGBps * 1e9))
+	);
 }
 
 /** The issue's memory goal: the weights and the largest planned KV, plus 15%. */
@@ -163,7 +163,7 @@ export function kindTable(
 	}
 	for (const l of lengths) {
 		row(
-			`decode tok/s, ${l} cached, against the M = 1 kernel`,
+			`decode tok/s, ${l} cached, against the int4 kernel streaming its weights`,
 			sides.map((s) => s.decode[l]),
 			kernelDecodeCeiling(cost, limits, bandwidth, l),
 			2,

@@ -10,6 +10,7 @@ import {
 	type FactorSearchOutcome,
 	type SampleRecord,
 } from '../engine/search/factorSearch';
+import type { AnswerSample } from '../engine/search/retrievalFitness';
 import { parseSearchState, serializeSearchState } from '../engine/search/state';
 import type { RotaryGeometry } from '../engine/rotaryGeometry';
 import type { RotarySpec } from '../engine/rotaryTables';
@@ -23,7 +24,16 @@ import type { EmitEvent } from './events';
 export type SearchPerplexity = (
 	ids: readonly number[],
 	spec: RotarySpec,
+	scoreFrom?: number,
 ) => Promise<{ tokens: number; negativeLogLikelihood: number }>;
+
+/** What the search's fitness adds to the text's perplexity: answers to score at a length. */
+export interface SearchRetrieval {
+	/** Samples per kind (passkeys, definition questions) at every length. */
+	readonly count: number;
+	readonly seed: number;
+	readonly samplesAt: (length: number) => readonly AnswerSample[];
+}
 
 export interface SearchJob {
 	readonly geometry: RotaryGeometry;
@@ -31,6 +41,8 @@ export interface SearchJob {
 	readonly modelSha256?: string;
 	readonly texts: readonly TokenizedText[];
 	readonly perplexity: SearchPerplexity;
+	/** Retrieval answers in the fitness; without it, the fitness is the text's perplexity. */
+	readonly retrieval?: SearchRetrieval;
 	readonly length: number;
 	readonly maxSamples?: number;
 	readonly name?: string;
@@ -74,6 +86,7 @@ export function searchSamples(
 export async function runSearchJob(job: SearchJob): Promise<FactorSearchOutcome> {
 	const { samples, records } = searchSamples(job.texts, job.length, job.maxSamples);
 	const { geometry } = job;
+	const answersAt = new Map<number, readonly AnswerSample[]>();
 	const ppl = async (spec: RotarySpec, length: number): Promise<number> => {
 		let nll = 0;
 		let tokens = 0;
@@ -82,7 +95,20 @@ export async function runSearchJob(job: SearchJob): Promise<FactorSearchOutcome>
 			nll += r.negativeLogLikelihood;
 			tokens += r.tokens;
 		}
-		return Math.exp(nll / tokens);
+		if (!job.retrieval) return Math.exp(nll / tokens);
+		let answers = answersAt.get(length);
+		if (!answers) {
+			answers = job.retrieval.samplesAt(length);
+			answersAt.set(length, answers);
+		}
+		let answerNll = 0;
+		let answerTokens = 0;
+		for (const sample of answers) {
+			const r = await job.perplexity(sample.ids, spec, sample.answerFrom);
+			answerNll += r.negativeLogLikelihood;
+			answerTokens += r.tokens;
+		}
+		return retrievalFitness(nll / tokens, answerNll / answerTokens);
 	};
 	const fitnessAt =
 		(length: number): Fitness =>
@@ -112,7 +138,7 @@ export async function runSearchJob(job: SearchJob): Promise<FactorSearchOutcome>
 			phase: 'search',
 			done: 0,
 			total: 0,
-			detail: `search "${name}" at ${job.length} tokens on ${samples.length} sample(s); state: ${job.stateFile}${resumeState ? ' (resumed)' : ''}`,
+			detail: `search "${name}" at ${job.length} tokens on ${samples.length} sample(s)${job.retrieval ? ` and ${2 * job.retrieval.count} retrieval answer(s)` : ''}; state: ${job.stateFile}${resumeState ? ' (resumed)' : ''}`,
 		},
 	});
 	return searchFactorSet(
@@ -131,6 +157,7 @@ export async function runSearchJob(job: SearchJob): Promise<FactorSearchOutcome>
 			baselines,
 			model: job.model,
 			modelSha256: job.modelSha256,
+			fitness: job.retrieval && retrievalFitnessRecord(job.retrieval),
 			command: job.command,
 		},
 		{
@@ -150,6 +177,24 @@ export async function runSearchJob(job: SearchJob): Promise<FactorSearchOutcome>
 				}),
 		},
 	);
+}
+
+/**
+ * The fitness with retrieval: the geometric mean of the text's perplexity and the answers'
+ * (exp of the mean of the two mean NLLs), so that a set which keeps the text fluent but loses
+ * the needle — or finds the needle but garbles the text — ranks below one that does both.
+ */
+function retrievalFitness(textNll: number, answerNll: number): number {
+	return Math.exp((textNll + answerNll) / 2);
+}
+
+/** The retrieval fitness as the set's provenance records it. */
+export function retrievalFitnessRecord(retrieval: SearchRetrieval): Record<string, unknown> {
+	return {
+		kind: 'sqrt(text perplexity × answer perplexity)',
+		of: `the text samples, and the answer tokens of ${retrieval.count} passkey(s) and ${retrieval.count} "Where is X defined?" question(s) filled to each stage's length`,
+		retrievalSeed: retrieval.seed,
+	};
 }
 
 export function progressLine(name: string, p: SearchProgress): string {

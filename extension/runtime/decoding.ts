@@ -30,6 +30,17 @@ export function checkedTuning(tuning: ModelTuning): Required<ModelTuning> {
 	return checked;
 }
 
+/** Where a perplexity starts scoring: 1 (the first token is context) unless asked later. */
+export function checkScoreFrom(length: number, scoreFrom = 1): number {
+	if (length < 2) throw new Error(`perplexity needs at least 2 tokens, got ${length}`);
+	if (!Number.isInteger(scoreFrom) || scoreFrom < 1 || scoreFrom >= length) {
+		throw new Error(
+			`perplexity scores from token 1 to ${length - 1} of ${length}; scoreFrom ${scoreFrom} is outside`,
+		);
+	}
+	return scoreFrom;
+}
+
 /** log softmax(row)[target], stable for any logits. */
 export function logSoftmaxAt(row: Float32Array, target: number): number {
 	let max = -Infinity;

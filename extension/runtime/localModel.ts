@@ -21,7 +21,13 @@ import type {
 	PlanInfo,
 } from '../engine/model/languageModel';
 import { buildRotaryTables, type RotarySpec } from '../engine/rotaryTables';
-import { checkedTuning, decodeAnswer, logSoftmaxAt, type ModelTuning } from './decoding';
+import {
+	checkScoreFrom,
+	checkedTuning,
+	decodeAnswer,
+	logSoftmaxAt,
+	type ModelTuning,
+} from './decoding';
 import { KvCache } from './kvCache';
 import { loadModelFolder, type ModelFolder } from './loadModelFolder';
 import type { GraphOptimization } from './cpuSession';
@@ -126,16 +132,17 @@ export class LocalModel implements LanguageModel {
 	}
 
 	/**
-	 * Perplexity of `ids` with the given rotary spec (any scaling), the first token as context:
-	 * exp of the mean negative log-likelihood of ids[1…]. Runs in prefill chunks through a cache.
+	 * Perplexity of `ids` with the given rotary spec (any scaling), tokens before `scoreFrom`
+	 * (default 1) as context: exp of the mean negative log-likelihood of ids[scoreFrom…]. Runs in
+	 * prefill chunks through a cache.
 	 */
 	async perplexity(
 		ids: readonly number[],
 		spec: RotarySpec,
 		token?: CancellationToken,
+		scoreFrom?: number,
 	): Promise<PerplexityResult> {
-		if (ids.length < 2)
-			throw new Error(`perplexity needs at least 2 tokens, got ${ids.length}`);
+		const from = checkScoreFrom(ids.length, scoreFrom);
 		checkKvBudget(ids.length, this.kvBytesPerToken, this.tuning.maxKvCacheBytes);
 		const cache = new KvCache(this.folder.shape, ids.length);
 		const vocab = this.folder.shape.vocabSize;
@@ -152,7 +159,7 @@ export class LocalModel implements LanguageModel {
 					buildRotaryTables(spec, start, chunk.length),
 					cache,
 				);
-				for (let t = 0; t < chunk.length; t++) {
+				for (let t = Math.max(0, from - 1 - start); t < chunk.length; t++) {
 					nll -= logSoftmaxAt(
 						logits.subarray(t * vocab, (t + 1) * vocab),
 						ids[start + t + 1],
@@ -162,7 +169,7 @@ export class LocalModel implements LanguageModel {
 		} finally {
 			cache.dispose();
 		}
-		const tokens = ids.length - 1;
+		const tokens = ids.length - from;
 		return { tokens, negativeLogLikelihood: nll, perplexity: Math.exp(nll / tokens) };
 	}
 

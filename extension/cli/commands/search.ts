@@ -1,11 +1,12 @@
 import { readFileSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { requireRopeModel } from '../../app/evaluation';
+import { requireRopeModel, type RopeModel } from '../../app/evaluation';
 import { openModel } from '../../app/models';
-import { runSearchJob } from '../../app/searchJob';
+import { runSearchJob, type SearchRetrieval } from '../../app/searchJob';
 import { CancellationTokenSource } from '../../engine/cancellation';
 import type { FactorSearchOutcome } from '../../engine/search/factorSearch';
+import { retrievalSamples, SEARCH_RETRIEVAL_SEED } from '../../engine/search/retrievalFitness';
 import { mergeFactorSet, updateMaxPositionEmbeddings } from '../../runtime/longropeSetsWriter';
 import { readTokenizedTexts, sha256Hex } from '../../runtime/textSamples';
 import { booleanFlag, positiveIntegerFlag, required, stringFlag, UsageError } from '../args';
@@ -64,6 +65,12 @@ export const searchCommand: CliCommand = {
 		},
 		{ name: 'seed', value: 'S', description: 'random seed (default 0)' },
 		{ name: 'samples', value: 'N', description: 'use at most N of the texts' },
+		{
+			name: 'retrieval',
+			value: 'N',
+			description:
+				'also score the answers of N passkeys and N "Where is X defined?" questions at each length (fitness: √(text × answer perplexity))',
+		},
 		{
 			name: 'upper',
 			value: 'X',
@@ -128,7 +135,9 @@ export const searchCommand: CliCommand = {
 				model: path.basename(model.description.location),
 				modelSha256: sha256Hex(readFileSync(weights)),
 				texts,
-				perplexity: (ids, spec) => model.perplexity(ids, spec, source.token),
+				perplexity: (ids, spec, scoreFrom) =>
+					model.perplexity(ids, spec, source.token, scoreFrom),
+				retrieval: searchRetrieval(model, positiveIntegerFlag(args, 'retrieval')),
 				length,
 				maxSamples: positiveIntegerFlag(args, 'samples'),
 				name: stringFlag(args, 'name'),
@@ -175,6 +184,22 @@ export const searchCommand: CliCommand = {
 		}
 	},
 };
+
+/** `--retrieval N`: passkeys and definition questions from the search's own seeds. */
+function searchRetrieval(model: RopeModel, count?: number): SearchRetrieval | undefined {
+	if (count === undefined) return undefined;
+	return {
+		count,
+		seed: SEARCH_RETRIEVAL_SEED,
+		samplesAt: (length) =>
+			retrievalSamples(
+				model.tokenizer,
+				(messages) => model.renderChat(messages).ids,
+				length,
+				count,
+			),
+	};
+}
 
 /** The flags as given (paths relative to the working directory), for the provenance. */
 function commandLine(args: Parameters<CliCommand['run']>[0]): string {

@@ -70,12 +70,14 @@ export interface LanguageModel extends PlanningModel, Disposable {
 	openSession(): ModelSession;
 	/**
 	 * Perplexity of `ids` under any rotary spec (the search and the evaluations); only models
-	 * whose rotary tables the extension feeds have it.
+	 * whose rotary tables the extension feeds have it. Tokens from `scoreFrom` on (default 1)
+	 * are scored; earlier ones are context (an answer scored after its question).
 	 */
 	readonly perplexity?: (
 		ids: readonly number[],
 		spec: RotarySpec,
 		token?: CancellationToken,
+		scoreFrom?: number,
 	) => Promise<PerplexityResult>;
 }
 

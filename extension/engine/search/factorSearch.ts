@@ -52,6 +52,8 @@ export interface FactorSearchRequest {
 	/** Progressive mode: a first stage on samples cut to half the target, then the target. */
 	readonly budget?: boolean;
 	readonly samples: readonly SampleRecord[];
+	/** What the fitness measures, for the provenance (default: perplexity of the samples). */
+	readonly fitness?: Readonly<Record<string, unknown>>;
 	/** Perplexity of a candidate on the samples cut to `length` tokens. */
 	readonly fitnessAt: (length: number) => Fitness;
 	/** The hand-made methods' perplexity at the target, each with its own attention factor. */
@@ -197,6 +199,7 @@ export async function searchFactorSet(
 				bestPerplexity: round6(s.best),
 			})),
 			samples: request.samples,
+			fitness: request.fitness ?? { kind: 'perplexity', of: 'the text samples' },
 			bestPerplexity: round6(result.best.fitness),
 			seedPerplexities: Object.fromEntries(
 				Object.entries(result.seedFitness).map(([k, v]) => [k, round6(v)]),

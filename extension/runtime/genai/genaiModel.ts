@@ -15,7 +15,7 @@ import { buildRotaryTables, type RotarySpec } from '../../engine/rotaryTables';
 import { HfTokenizer } from '../hfTokenizer';
 import { ModelFolderError } from '../loadModelFolder';
 import { cpuSessionOptions } from '../cpuSession';
-import { checkedTuning, logSoftmaxAt, type ModelTuning } from '../decoding';
+import { checkScoreFrom, checkedTuning, logSoftmaxAt, type ModelTuning } from '../decoding';
 import { readModelChatTemplate, type ModelChatTemplate } from '../modelChatTemplate';
 import { loadOnnxRuntime } from '../onnxRuntime';
 import {
@@ -83,7 +83,8 @@ export class GenaiModel implements LanguageModel {
 		ids: readonly number[],
 		spec: RotarySpec,
 		token?: CancellationToken,
-	): Promise<PerplexityResult> => this.score(ids, spec, token);
+		scoreFrom?: number,
+	): Promise<PerplexityResult> => this.score(ids, spec, token, scoreFrom);
 
 	private constructor(
 		readonly folder: GenaiFolder,
@@ -191,16 +192,17 @@ export class GenaiModel implements LanguageModel {
 	}
 
 	/**
-	 * Perplexity of `ids` under any rotary spec, the first token as context: exp of the mean
-	 * negative log-likelihood of ids[1…], in prefill chunks through a cache of ids.length − 1.
+	 * Perplexity of `ids` under any rotary spec, tokens before `scoreFrom` (default 1) as context:
+	 * exp of the mean negative log-likelihood of ids[scoreFrom…], in prefill chunks through a
+	 * cache of ids.length − 1.
 	 */
 	private async score(
 		ids: readonly number[],
 		spec: RotarySpec,
 		token?: CancellationToken,
+		scoreFrom?: number,
 	): Promise<PerplexityResult> {
-		if (ids.length < 2)
-			throw new Error(`perplexity needs at least 2 tokens, got ${ids.length}`);
+		const from = checkScoreFrom(ids.length, scoreFrom);
 		const fed = ids.length - 1;
 		this.checkBudget(fed);
 		const cache = this.graph.newCache(fed);
@@ -212,14 +214,15 @@ export class GenaiModel implements LanguageModel {
 			throwIfCancelled(token);
 			const chunk = ids.slice(start, Math.min(start + rows, fed));
 			const logits = await this.graph.forward(chunk, cache, tables, 'all');
-			for (let t = 0; t < chunk.length; t++) {
+			for (let t = Math.max(0, from - 1 - start); t < chunk.length; t++) {
 				nll -= logSoftmaxAt(
 					logits.subarray(t * vocab, (t + 1) * vocab),
 					ids[start + t + 1],
 				);
 			}
 		}
-		return { tokens: fed, negativeLogLikelihood: nll, perplexity: Math.exp(nll / fed) };
+		const tokens = ids.length - from;
+		return { tokens, negativeLogLikelihood: nll, perplexity: Math.exp(nll / tokens) };
 	}
 
 	async dispose(): Promise<void> {

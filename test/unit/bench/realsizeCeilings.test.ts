@@ -20,20 +20,17 @@ const cost: ModelCost = {
 };
 const limits: Limits = {
 	copyGBps: { 1: 10, 2: 20 },
+	streamGBps: { 1: 5, 2: 8 },
 	gemm: [
 		{ m: 256, k: 1000, n: 3000, threads: 1, gflops: 50 },
-		{ m: 1, k: 1000, n: 3000, threads: 1, gflops: 10 },
 		{ m: 256, k: 3000, n: 1000, threads: 1, gflops: 40 },
-		{ m: 1, k: 3000, n: 1000, threads: 1, gflops: 8 },
 		{ m: 256, k: 1000, n: 3000, threads: 2, gflops: 100 },
-		{ m: 1, k: 1000, n: 3000, threads: 2, gflops: 20 },
 		{ m: 256, k: 3000, n: 1000, threads: 2, gflops: 80 },
-		{ m: 1, k: 3000, n: 1000, threads: 2, gflops: 16 },
 	],
 };
 
 describe('real-size benchmark ceilings', () => {
-	it('prefill: each K at its best chunk-sized GEMM speed, one-row speeds ignored', () => {
+	it('prefill: each K at its best chunk-sized GEMM speed', () => {
 		// 4e9 / 100e9 + 2e9 / 80e9 = 0.04 + 0.025 = 0.065 s per token
 		assert.equal(prefillCeiling(cost, limits), 1 / 0.065);
 	});
@@ -43,9 +40,9 @@ describe('real-size benchmark ceilings', () => {
 		assert.equal(decodeCeiling(cost, 20, 1000), 20e9 / 3e9);
 	});
 
-	it('decode by the one-row kernel: its own speed per K plus the KV at bandwidth', () => {
-		// 4e9 / 20e9 + 2e9 / 16e9 + 1e9 bytes of KV / 20e9 = 0.2 + 0.125 + 0.05 = 0.375 s
-		assert.equal(kernelDecodeCeiling(cost, limits, 20, 1000), 1 / (0.2 + 0.125 + 0.05));
+	it('decode by the int4 kernel: the weights at its best streamed rate plus the KV at bandwidth', () => {
+		// 2e9 bytes at 8 GB/s + 1e9 bytes of KV at 20 GB/s = 0.25 + 0.05 = 0.3 s
+		assert.equal(kernelDecodeCeiling(cost, limits, 20, 1000), 1 / (0.25 + 0.05));
 	});
 
 	it('memory goal: the weight files and the largest planned KV, plus 15%', () => {

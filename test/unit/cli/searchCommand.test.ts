@@ -69,6 +69,55 @@ describe('longrope search (command functions with an injected perplexity)', func
 		);
 	});
 
+	it('with retrieval, ranks by √(text × answer perplexity) and scores answers from their first token', async () => {
+		// Answers cost 0.5 nats per token under plain RoPE at the target and 3 otherwise, so
+		// the fitness is exp((text NLL/token + answer NLL/token) / 2), worked out below.
+		const answers = [
+			{ kind: 'passkey' as const, ids: [5, 6, 7, 8, 9], answerFrom: 3 },
+			{ kind: 'definition' as const, ids: [1, 2, 3, 4], answerFrom: 2 },
+		];
+		const calls: { length: number; scoreFrom?: number }[] = [];
+		const lengths: number[] = [];
+		const perplexity = async (ids: readonly number[], spec: RotarySpec, scoreFrom?: number) => {
+			calls.push({ length: ids.length, scoreFrom });
+			if (scoreFrom === undefined) return fakePerplexity(ids, spec);
+			const tokens = ids.length - scoreFrom;
+			const plain = spec.factors.every((f) => f === 1);
+			return { tokens, negativeLogLikelihood: tokens * (plain ? 0.5 : 3) };
+		};
+		const outcome = await runSearchJob({
+			geometry: GEOMETRY,
+			model: 'fake',
+			texts: TEXTS,
+			perplexity,
+			retrieval: {
+				count: 1,
+				seed: 2_000_000,
+				samplesAt: (length) => (lengths.push(length), answers),
+			},
+			length: 1024,
+			rounds: 1,
+			populationSize: 16,
+			stateFile: path.join(dir, 'state.json'),
+			resume: false,
+			emit: () => {},
+		});
+		assert.deepEqual(lengths, [1024], 'samples are built once per length');
+		assert.deepEqual(calls.filter((c) => c.scoreFrom !== undefined).slice(0, 2), [
+			{ length: 5, scoreFrom: 3 },
+			{ length: 4, scoreFrom: 2 },
+		]);
+		// none: λ = 1 everywhere, so d = Σ_i (0.2·i)² = 0.04·Σ i² (i < 16) = 49.6, n̂ 0.
+		const textNll = 2 + 49.6 / 10;
+		const p = outcome.set.provenance as {
+			fitness: { kind: string; retrievalSeed: number };
+			baselinePerplexities: Record<string, number>;
+		};
+		assert.equal(p.baselinePerplexities.none, +Math.exp((textNll + 0.5) / 2).toFixed(6));
+		assert.equal(p.fitness.kind, 'sqrt(text perplexity × answer perplexity)');
+		assert.equal(p.fitness.retrievalSeed, 2_000_000);
+	});
+
 	it('writes a named set with its provenance; the --json document has the documented shape', async () => {
 		const { emit, lines } = progressLines();
 		const stateFile = path.join(dir, 'state.json');

@@ -7,6 +7,7 @@ import { MemoryCapError } from '../../../extension/engine/generation/memoryGuard
 import type { SamplingOptions } from '../../../extension/engine/generation/sampling';
 import type { GenerationStats, PlanInfo } from '../../../extension/engine/model/languageModel';
 import { planIds } from '../../../extension/engine/model/requestPlan';
+import { FactorManager } from '../../../extension/engine/factorManager';
 import { LocalModel, type Conversation } from '../../../extension/runtime/localModel';
 
 /** A raw continuation: prompt ids, an answer budget, the set the plan picks (or forces). */
@@ -171,6 +172,32 @@ describe('Conversation (generation on the bundled graph)', function () {
 		);
 		conversation.dispose();
 		await capped.dispose();
+	});
+
+	it('perplexity from token k is the whole NLL less that of the first k tokens', async () => {
+		const ids = tokens(200, 3);
+		const { spec } = new FactorManager(model.windows.rope).plan({
+			plannedLength: ids.length,
+			override: 'long',
+		});
+		const whole = await model.perplexity(ids, spec);
+		assert.equal(whole.tokens, 199);
+		// Chunks are 64 rows: k = 64 starts a chunk, k = 100 falls inside one.
+		for (const k of [1, 64, 100, 199]) {
+			const prefix =
+				k < 2 ? 0 : (await model.perplexity(ids.slice(0, k), spec)).negativeLogLikelihood;
+			const scored = await model.perplexity(ids, spec, undefined, k);
+			assert.equal(scored.tokens, 200 - k);
+			assert.ok(
+				Math.abs(scored.negativeLogLikelihood - (whole.negativeLogLikelihood - prefix)) <
+					1e-3,
+				`from ${k}: ${scored.negativeLogLikelihood} vs ${whole.negativeLogLikelihood - prefix}`,
+			);
+		}
+		await assert.rejects(
+			model.perplexity(ids, spec, undefined, 200),
+			/scoreFrom 200 is outside/,
+		);
 	});
 
 	it('stops when cancelled between prefill chunks and is ready for the next request', async () => {

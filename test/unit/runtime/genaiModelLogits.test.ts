@@ -70,6 +70,35 @@ describe('GenaiModel logits against the Hugging Face reference', function () {
 				}
 			}
 		});
+
+		it('perplexity() from token k scores ids[k…] alone: the reference NLLs of those tokens', async () => {
+			const model = await models.open('phi3-128k');
+			const ref = sequence('phi3-128k', 'long');
+			const n = ref.tokens.length;
+			const rope = new FactorManager(model.windows.rope);
+			const { spec } = rope.use(chooseSet(model, n) as FactorChoice, n);
+			for (const from of [1, 40, n - 1]) {
+				// Token t is predicted at position t − 1: NLL = logsumexp − target logit there.
+				let expected = 0;
+				for (let t = from; t < n; t++) {
+					expected += ref.logsumexp[t - 1] - ref.targetLogit[t - 1];
+				}
+				const result = await model.perplexity(ref.tokens, spec, undefined, from);
+				assert.equal(result.tokens, n - from);
+				assert.ok(
+					Math.abs(result.negativeLogLikelihood - expected) < 1e-3,
+					`from ${from}: ${result.negativeLogLikelihood} vs ${expected}`,
+				);
+			}
+			await assert.rejects(
+				model.perplexity(ref.tokens, spec, undefined, n),
+				/scores from token 1 to \d+ of \d+; scoreFrom \d+ is outside/,
+			);
+			await assert.rejects(
+				model.perplexity(ref.tokens, spec, undefined, 0),
+				/scoreFrom 0 is outside/,
+			);
+		});
 	});
 
 	describe('accuracy_level 4 (int8 activations, as published)', () => {
