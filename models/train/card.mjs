@@ -1,30 +1,40 @@
 // Writes MODEL_CARD.md for the bundled model and the variants table of models/README.md from what
 // the build recorded: the corpus manifest, the training log and the measurements (measure.json).
+// FT_BUILD, when given, is the progressive stage's build (the Makefile's progressive target) that
+// continued BUILD: the numbers are then its measurements, and the card describes both stages.
 //
-//   node models/train/card.mjs BUILD_DIR MODEL_DIR DEFAULT_VARIANT
+//   node models/train/card.mjs BUILD_DIR MODEL_DIR DEFAULT_VARIANT [FT_BUILD]
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 
-const [build, dir, defaultVariant] = process.argv.slice(2);
-const manifest = JSON.parse(readFileSync(join(build, 'corpus', 'manifest.json'), 'utf8'));
-const log = readFileSync(join(build, 'train-log.jsonl'), 'utf8')
-	.split('\n')
-	.filter(Boolean)
-	.map((line) => JSON.parse(line));
-const measure = JSON.parse(readFileSync(join(build, 'measure.json'), 'utf8'));
+const [build, dir, defaultVariant, ftBuild] = process.argv.slice(2);
+const readJson = (path) => JSON.parse(readFileSync(path, 'utf8'));
+const readLog = (path) =>
+	readFileSync(path, 'utf8')
+		.split('\n')
+		.filter(Boolean)
+		.map((line) => JSON.parse(line));
+// Seconds a training log's steps took: each entry's tokens since the last, at its tok/s.
+const logSeconds = (entries) =>
+	entries.reduce(
+		(sum, e, k) => sum + (e.tokens - (k > 0 ? entries[k - 1].tokens : 0)) / e.tok_s,
+		0,
+	);
+const manifest = readJson(join(build, 'corpus', 'manifest.json'));
+const log = readLog(join(build, 'train-log.jsonl'));
+// The shipped variants' measurements: the progressive stage's when there is one.
+const measure = readJson(join(ftBuild ?? build, 'measure.json'));
 const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
 // The factor sets of longrope.json name the weights they were searched on.
-const weightsSha = createHash('sha256')
-	.update(readFileSync(join(dir, 'model.onnx')))
-	.digest('hex');
-const staleSets = existsSync(join(dir, 'longrope.json'))
-	? JSON.parse(readFileSync(join(dir, 'longrope.json'), 'utf8'))
-			.sets.filter(
-				(set) => set.provenance?.modelSha256 && set.provenance.modelSha256 !== weightsSha,
-			)
-			.map((set) => `\`${set.name}\``)
+const sha256 = (path) => createHash('sha256').update(readFileSync(path)).digest('hex');
+const weightsSha = sha256(join(dir, 'model.onnx'));
+const bundledSets = existsSync(join(dir, 'longrope.json'))
+	? readJson(join(dir, 'longrope.json')).sets
 	: [];
+const staleSets = bundledSets
+	.filter((set) => set.provenance?.modelSha256 && set.provenance.modelSha256 !== weightsSha)
+	.map((set) => `\`${set.name}\``);
 const retrievalDocs = JSON.parse(
 	readFileSync(join(build, 'tokens', 'retrieval.docs.json'), 'utf8'),
 );
@@ -53,10 +63,7 @@ const stageText = retrievalStages
 	)
 	.join('; ');
 const passkeyRows = retrievalStages.at(-1).fraction * retrievalStages.at(-1).mix.passkey;
-const seconds = log.reduce(
-	(sum, e, k) => sum + (e.tokens - (k > 0 ? log[k - 1].tokens : 0)) / e.tok_s,
-	0,
-);
+const seconds = logSeconds(log);
 const lastVal = [...log].reverse().find((e) => e.val_ppl !== undefined);
 const row = (name) => measure.rows.find((r) => r.variant === name);
 const chosen = row(defaultVariant);
@@ -92,6 +99,68 @@ const params =
 			3 * config.hidden_size * config.intermediate_size) +
 	config.hidden_size;
 
+// The progressive stage: its log, the sets it trained with (sets.json, the Makefile's copy of
+// longrope.json when it started) and train.py --evaluate of its start (BUILD's final.pt) and end.
+const stage = ftBuild && progressiveStage(ftBuild);
+function progressiveStage(ft) {
+	const ftLog = readLog(join(ft, 'train-log.jsonl'));
+	const end = ftLog.at(-1);
+	const longWindow = Number(Object.keys(end).find((k) => /^loss_\d+$/.test(k)).slice(5));
+	// The row counts, set names and learning rate are the Makefile's FT_* defaults, checked against
+	// the log (tokens per step, the warmup's peak).
+	const makefile = readFileSync(new URL('./Makefile', import.meta.url), 'utf8');
+	const ftVar = (name) => new RegExp(`^FT_${name} \\?= (\\S+)$`, 'm').exec(makefile)[1];
+	const shortRows = Number(ftVar('BATCH'));
+	const longRows = Number(ftVar('LONG_BATCH'));
+	const lrText = ftVar('LR');
+	const lr = Number(lrText);
+	const warmup = Number(ftVar('WARMUP'));
+	const peak = ftLog.reduce((best, e) => (e.lr > best.lr ? e : best));
+	if (shortRows * window + longRows * longWindow !== end.tokens / end.step) {
+		throw new Error(
+			`card: ${ft}/train-log.jsonl has ${end.tokens / end.step} tokens a step, not FT_BATCH ${shortRows} × ${window} + FT_LONG_BATCH ${longRows} × ${longWindow}`,
+		);
+	}
+	if (Math.abs(peak.lr - lr) > 1e-9 || peak.step !== warmup) {
+		throw new Error(`card: ${ft}/train-log.jsonl peaks at lr ${peak.lr} at step ${peak.step}, not FT_LR ${lr} at FT_WARMUP ${warmup}`);
+	}
+	const sets = readJson(join(ft, 'sets.json')).sets;
+	const set = (name, length) => {
+		const found = sets.find((s) => s.name === name);
+		if (found?.maxLength !== length) {
+			throw new Error(`card: ${ft}/sets.json has no set ${name} of ${length} tokens`);
+		}
+		return found;
+	};
+	// The sets it trained with name the weights they were searched on: the base build's, if so.
+	const baseSha = sha256(join(build, defaultVariant, 'model.onnx'));
+	const searchedOn = sets.every((s) => s.provenance?.modelSha256 === baseSha)
+		? 'searched on the base weights'
+		: 'not all searched on the base weights';
+	const docs = (file) => readJson(join(ft, 'tokens', file));
+	return {
+		log: ftLog,
+		end,
+		seconds: logSeconds(ftLog),
+		longWindow,
+		shortRows,
+		longRows,
+		searchedOn,
+		lrText,
+		threads: ftVar('THREADS'),
+		warmup,
+		shortSet: set(ftVar('SHORT_SET'), window),
+		longSet: set(ftVar('LONG_SET'), longWindow),
+		longRetrieval: JSON.parse(/^LONG_RETRIEVAL = (\{.*\})$/m.exec(trainPy)[1]),
+		before: readJson(join(ft, 'eval-before.json')),
+		after: readJson(join(ft, 'eval-after.json')),
+		watch: (kind, long) =>
+			docs(long ? `retrieval-${longWindow}.docs.json` : 'retrieval.docs.json').filter(
+				(d) => d.kind === kind && d.split === 'watch',
+			).length,
+	};
+}
+
 const variantsTable = [
 	`| variant | size (MB) | held-out ppl @${window} | npm held-out ppl @${window} | top-1 agreement with fp32 | passkey @${window} | path:line @${window} | prefill tok/s (${window}) | decode tok/s (${window} cached) |`,
 	'|---|---:|---:|---:|---:|---:|---:|---:|---:|',
@@ -124,6 +193,74 @@ const beforeAfter = [
 	`| workspace answers right, whole answer greedy (${docCount('workspace', 'watch')} unseen seeds) | ${columns((e) => pct(e.workspace_acc))} |`,
 ].join('\n');
 
+const progressiveSection = stage ? progressiveText(stage) : '';
+function progressiveText(st) {
+	const L = st.longWindow;
+	const long = st.longSet;
+	const mix = Object.entries(st.longRetrieval.mix)
+		.map(([kind, share]) => `${kind} ${share}`)
+		.join(', ');
+	const cells = (f) => `${f(st.before)} | ${f(st.after)}`;
+	const lossCell = (key) => cells((e) => `${e[key]} (${ppl(e[key])})`);
+	const accCell = (key) => cells((e) => pct(e[key]));
+	return `
+## Progressive stage (LongRoPE sec. 3.3)
+
+LongRoPE's recipe (Ding et al. 2024) fine-tunes briefly at a searched longer set, then searches the
+sets again on the fine-tuned weights. The base model above was continued for ${st.end.step} steps, each of
+${st.shortRows} rows of ${window} tokens with the \`${st.shortSet.name}\` set and ${st.longRows} rows of ${L} tokens with the \`${long.name}\` set
+(${L / window}×: per-pair factors ${long.factors[0]}–${long.factors.at(-1)}, nHat ${long.nHat}, attention factor ${long.attentionFactor}), both from the
+\`longrope.json\` of that time (${st.searchedOn}); ${(st.end.tokens / 1e6).toFixed(2)} M tokens at lr ${st.lrText} (warmup ${st.warmup} steps, cosine
+to a tenth) in ${(st.seconds / 60).toFixed(0)} min on 2 CPU cores (${(st.end.tokens / st.seconds).toFixed(0)} tok/s). The ${window}-token rows are drawn as in the last
+stage of the base training; of the ${L}-token rows, ${Math.round(100 * st.longRetrieval.fraction)}% are retrieval documents filled to ${L} tokens
+(\`retrieval.ts --window ${L}\`: ${mix}) and the rest windows of the training text.
+
+Before (the base model) and after, on the same held-out text, each window with its set:
+
+| measure (train.py --evaluate, PyTorch fp32) | before | after |
+|---|---:|---:|
+| held-out npm packages at ${window} (\`${st.shortSet.name}\`): loss (ppl) | ${lossCell('heldout_loss')} |
+| old corpus's held-out files at ${window} (\`${st.shortSet.name}\`): loss (ppl) | ${lossCell('val_loss')} |
+| held-out npm packages at ${L} (\`${long.name}\`): loss (ppl) | ${lossCell(`heldout_loss_${L}`)} |
+| passkey answers right at ${window}, whole answer greedy (${st.watch('passkey', false)} unseen documents) | ${accCell('passkey_acc')} |
+| passkey answers right at ${L} (${st.watch('passkey', true)} unseen documents) | ${accCell(`passkey_acc_${L}`)} |
+| workspace answers right at ${window} (${st.watch('workspace', false)} unseen seeds) | ${accCell('workspace_acc')} |
+| workspace answers right at ${L} (${st.watch('workspace', true)} unseen seeds) | ${accCell(`workspace_acc_${L}`)} |
+`;
+}
+
+// The factor sets of longrope.json with what their search scored: the recipe's second search.
+const fitnessName = (set) => set.provenance?.fitness?.kind ?? 'perplexity of the text samples';
+const retrievalFitness = bundledSets.find((set) => set.provenance?.fitness?.retrievalSeed);
+const setsSection =
+	bundledSets.length === 0
+		? ''
+		: `
+## Factor sets
+
+\`longrope.json\` holds ${bundledSets.length} sets, each found by the LongRoPE evolutionary search (\`scripts/search-bundled.sh\`)${stage && staleSets.length === 0 ? ' on the fine-tuned weights: the recipe\'s search after the fine-tune' : ''}.
+"fitness" is what the search minimised${retrievalFitness ? `; √(text × answer perplexity) adds ${retrievalFitness.provenance.fitness.of.replace(/^the text samples, and /, '')} (seeds from ${retrievalFitness.provenance.fitness.retrievalSeed}, apart from training's and the evaluation's)` : ''}.
+"best" is the set's, "best baseline" the lowest of the rules the search also scored (\`none\` is plain RoPE);
+"weights": whether the set's provenance names the bundled \`model.onnx\` (its sha256).
+
+| set | length | nHat | attention factor | fitness | best | best baseline | evaluations | compute s | weights |
+|---|---:|---:|---:|---|---:|---:|---:|---:|---|
+${bundledSets
+	.map((set) => {
+		const p = set.provenance ?? {};
+		const [rule, value] = Object.entries(p.baselinePerplexities ?? {}).reduce(
+			(low, entry) => (entry[1] < low[1] ? entry : low),
+			['—', Infinity],
+		);
+		const best = p.bestPerplexity === undefined ? '—' : p.bestPerplexity.toFixed(2);
+		const baseline = value === Infinity ? '—' : `${rule} ${value.toFixed(2)}`;
+		return `| \`${set.name}\` | ${set.maxLength} (${set.maxLength / window}×) | ${set.nHat} | ${set.attentionFactor} | ${fitnessName(set)} | ${best} | ${baseline} | ${p.evaluations ?? '—'} | ${p.computeSeconds ?? '—'} | ${p.modelSha256 === weightsSha ? 'these' : 'earlier'} |`;
+	})
+	.join('\n')}
+
+Passkeys, "where is X defined" and perplexity per method and length: \`bench/results/quality.md\`.
+`;
+
 const card = `# longrope-tiny — model card
 
 A ${(params / 1e6).toFixed(2)} M-parameter decoder (Llama/Phi-3 style: RMSNorm, SwiGLU, rotate-half RoPE
@@ -133,7 +270,7 @@ scratch on Python, Go and reStructuredText (the first bundled model, commit fad1
 from that model's shipped 4-bit weights (\`models/train/warmstart.py\`) with the same tokenizer — on
 TypeScript, JavaScript, JSON and Markdown from npm packages, a share of the old sources, and retrieval
 documents (passkeys, workspace questions and ordinary questions about a workspace) with the loss on the
-answer.${init ? ' This build continues the first such build (commit a563a50, whose answers all took one format) with a varied retrieval mix.' : ''}
+answer.${init ? ' This build continues the first such build (commit a563a50, whose answers all took one format) with a varied retrieval mix.' : ''}${stage ? ` Then, by LongRoPE's progressive recipe, it was fine-tuned briefly at ${stage.longWindow} tokens with the searched ${stage.longWindow / window}× set and its factor sets were searched again on the fine-tuned weights (sections below).` : ''}
 It is bundled so that LongRoPE Assistant works offline on a fresh machine; its rotary tables are
 graph inputs, so the extension's factor sets (LongRoPE, PI, NTK, YaRN) stretch it without retraining.
 
@@ -147,17 +284,22 @@ graph inputs, so the extension's factor sets (LongRoPE, PI, NTK, YaRN) stretch i
 | passkey accuracy at ${window} (bundled / fp32) | ${pct(chosen.passkeyAtWindow)} / ${pct(fp32.passkeyAtWindow)} (${measure.passkeyTrials} seeded trials, greedy, key at a random depth) |
 | workspace questions at ${window}: right \`path:line\` (bundled / fp32) | ${pct(chosen.workspaceAtWindow)} / ${pct(fp32.workspaceAtWindow)} (${chosen.workspaceQuestions} unseen seeds, greedy) |
 | top-1 agreement with fp32 | ${pct(chosen.top1Agreement)} |
-| training (this stage) | ${last.step} steps of ${batch} × ${window} tokens = ${(last.tokens / 1e6).toFixed(2)} M tokens in ${(seconds / 60).toFixed(0)} min on 2 CPU cores (${(last.tokens / seconds).toFixed(0)} tok/s, PyTorch, 1 intra-op thread + 2 OpenBLAS threads), ${init ? 'continuing the first build (a563a50: 1000 steps, 2.05 M tokens, 38 min from fad1893)' : 'warm start from fad1893'} |
-| final training loss / held-out losses during training | ${last.loss} / old ${lastVal ? `${lastVal.val_loss}, npm ${lastVal.heldout_loss}` : 'n/a'} |
+| training (${stage ? 'base stage' : 'this stage'}) | ${last.step} steps of ${batch} × ${window} tokens = ${(last.tokens / 1e6).toFixed(2)} M tokens in ${(seconds / 60).toFixed(0)} min on 2 CPU cores (${(last.tokens / seconds).toFixed(0)} tok/s, PyTorch, 1 intra-op thread + 2 OpenBLAS threads), ${init ? 'continuing the first build (a563a50: 1000 steps, 2.05 M tokens, 38 min from fad1893)' : 'warm start from fad1893'} |
+${
+	stage
+		? `| training (progressive stage) | ${stage.end.step} steps of ${stage.shortRows} × ${window} (\`${stage.shortSet.name}\` set) + ${stage.longRows} × ${stage.longWindow} tokens (\`${stage.longSet.name}\` set) = ${(stage.end.tokens / 1e6).toFixed(2)} M tokens in ${(stage.seconds / 60).toFixed(0)} min (${(stage.end.tokens / stage.seconds).toFixed(0)} tok/s, ${stage.threads} intra-op threads), from the base stage's checkpoint |
+| held-out losses at the end of training | old ${stage.end.val_loss}, npm ${stage.end.heldout_loss} at ${window}; npm ${stage.end[`heldout_loss_${stage.longWindow}`]} at ${stage.longWindow} |`
+		: `| final training loss / held-out losses during training | ${last.loss} / old ${lastVal ? `${lastVal.val_loss}, npm ${lastVal.heldout_loss}` : 'n/a'} |`
+}
 
-Before and after this stage, on the same held-out text:
+Before and after ${stage ? 'the base stage' : 'this stage'}, on the same held-out text:
 
 ${beforeAfter}
 
 Every variant, measured in onnxruntime-node on this machine (speeds are noisy on a shared 2-core machine):
 
 ${variantsTable}
-
+${progressiveSection}${setsSection}
 ## Data and licenses
 
 Text that Debian and npm packages put on the machine, and npm tarballs fetched by
@@ -220,8 +362,16 @@ ${
   prompt fits the window, cite files that are shown, but the names in them are often made up; at 5× the
   window and beyond the citations are made up or the answer is noise.
 - Its window is ${window} tokens. Longer prompts depend on the factor sets in \`longrope.json\` (the
-  search), and quality falls with the stretch. LongRoPE's progressive recipe (fine-tuning at a searched
-  longer set) has not been run for this model.
+  search), and quality falls with the stretch. ${
+		stage
+			? `LongRoPE's progressive recipe was run once, at ${stage.longWindow / window}× (\`${stage.longSet.name}\`); the longer sets (${bundledSets
+					.filter((set) => set.maxLength > stage.longWindow)
+					.map((set) => `\`${set.name}\``)
+					.join(', ')}) were searched again on the fine-tuned weights, not fine-tuned at. Past the window, "where is X defined"
+  questions are still not answered (\`bench/results/quality.md\`).`
+			: `LongRoPE's progressive recipe (fine-tuning at a searched
+  longer set) has not been run for this model.`
+	}
 - The corpus is English prose and code from software packages; other languages and domains are barely seen.
 
 ## Reproduce
@@ -235,7 +385,18 @@ bundled tokenizer, the retrieval documents, the warm start (checked against onnx
 existing build:
 
     node models/train/measure.mjs --build .model-build --baseline .model-build/fp32 --variants fp32=.model-build/fp32,q8=.model-build/q8,q4=.model-build/q4 --out .model-build/measure.json
-${probeNote}`;
+${
+	stage
+		? `
+The progressive stage, its search and this card (the sets are searched on the installed weights, so
+\`progressive-install\` runs again after the search to write the card with them):
+
+    make -f models/train/Makefile progressive-install
+    bash scripts/search-bundled.sh
+    make -f models/train/Makefile progressive-install
+`
+		: ''
+}${probeNote}`;
 writeFileSync(join(dir, 'MODEL_CARD.md'), card);
 
 const readme = join('models', 'README.md');
