@@ -239,7 +239,7 @@ const setsSection =
 ## Factor sets
 
 \`longrope.json\` holds ${bundledSets.length} sets, each found by the LongRoPE evolutionary search (\`scripts/search-bundled.sh\`)${stage && staleSets.length === 0 ? ' on the fine-tuned weights: the recipe\'s search after the fine-tune' : ''}.
-"fitness" is what the search minimised${retrievalFitness ? `; √(text × answer perplexity) adds ${retrievalFitness.provenance.fitness.of.replace(/^the text samples, and /, '')} (seeds from ${retrievalFitness.provenance.fitness.retrievalSeed}, apart from training's and the evaluation's)` : ''}.
+"fitness" is what the search minimised${retrievalFitness ? `; ${retrievalFitness.provenance.fitness.kind} is over ${retrievalFitness.provenance.fitness.of} (seeds from ${retrievalFitness.provenance.fitness.retrievalSeed}, apart from training's and the evaluation's)` : ''}.
 "best" is the set's, "best baseline" the lowest of the rules the search also scored (\`none\` is plain RoPE);
 "weights": whether the set's provenance names the bundled \`model.onnx\` (its sha256).
 
@@ -260,6 +260,9 @@ ${bundledSets
 
 Passkeys, "where is X defined" and perplexity per method and length: \`bench/results/quality.md\`.
 `;
+
+// The build folder measured, under the Makefile's defaults (FT_BUILD is BUILD/progressive).
+const measured = stage ? '.model-build/progressive' : '.model-build';
 
 const card = `# longrope-tiny — model card
 
@@ -384,7 +387,7 @@ bundled tokenizer, the retrieval documents, the warm start (checked against onnx
 (\`models/train/measure.mjs\`) and this card (\`models/train/card.mjs\`). The measurements alone, on an
 existing build:
 
-    node models/train/measure.mjs --build .model-build --baseline .model-build/fp32 --variants fp32=.model-build/fp32,q8=.model-build/q8,q4=.model-build/q4 --out .model-build/measure.json
+    node models/train/measure.mjs --build ${measured} --baseline ${measured}/fp32 --variants fp32=${measured}/fp32,q8=${measured}/q8,q4=${measured}/q4 --out ${measured}/measure.json
 ${
 	stage
 		? `
