@@ -78,11 +78,13 @@ function value(name: string, elemType: number, dims: (number | string)[]): Value
 }
 
 /** One MatMulNBits node as the published CPU folders have it: int4, block 32, accuracy 4. */
-function matMulNBitsNode(name: string, input: string, output: string, k: number, n: number) {
+function matMulNBitsNode(index: number, input: string, output: string, k: number, n: number) {
+	const name = `mm${index}`;
 	const block = 32;
 	const blocks = k / block;
 	const weights = new Uint8Array(n * blocks * (block / 2));
-	const salt = name.length * 40_503;
+	// Every node its own bytes: onnxruntime shares identical initializers, which would stay in cache.
+	const salt = index * 40_503;
 	for (let i = 0; i < weights.length; i++) weights[i] = ((i + salt) * 2_654_435_761) >>> 24;
 	// Values q − 8 in [−8, 7] (std ≈ 4.6): this scale keeps a chain's activations near 1.
 	const scales = new Float32Array(n * blocks).fill(1 / (4.6 * Math.sqrt(k)));
@@ -125,7 +127,7 @@ function matMulNBitsChain(dims: readonly number[]): { model: Uint8Array; bytes: 
 		.slice(1)
 		.map((n, i) =>
 			matMulNBitsNode(
-				`mm${i}`,
+				i,
 				i === 0 ? 'a' : `h${i}`,
 				i === dims.length - 2 ? 'y' : `h${i + 1}`,
 				dims[i],
