@@ -2,7 +2,7 @@ import { throwIfCancelled, type CancellationToken } from '../engine/cancellation
 import type { Sampler } from '../engine/generation/sampling';
 import { StopStringFilter, TextStream } from '../engine/generation/textStream';
 import type { TextTokenizer } from '../engine/generation/tokenizer';
-import type { GenerationStats, StopReason } from '../engine/model/languageModel';
+import type { GenerationStats, PerplexityResult, StopReason } from '../engine/model/languageModel';
 
 export const DEFAULT_PREFILL_CHUNK = 256;
 export const DEFAULT_MAX_KV_CACHE_BYTES = 1024 * 1024 * 1024;
@@ -39,6 +39,31 @@ export function checkScoreFrom(length: number, scoreFrom = 1): number {
 		);
 	}
 	return scoreFrom;
+}
+
+/**
+ * Negative log-likelihood of what one prefill run's logits predict: row t scores ids[start + t + 1],
+ * skipping the tokens before `scoreFrom` (context).
+ */
+export function chunkNll(
+	logits: Float32Array,
+	vocab: number,
+	ids: readonly number[],
+	start: number,
+	rows: number,
+	scoreFrom: number,
+): number {
+	let nll = 0;
+	for (let t = Math.max(0, scoreFrom - 1 - start); t < rows; t++) {
+		nll -= logSoftmaxAt(logits.subarray(t * vocab, (t + 1) * vocab), ids[start + t + 1]);
+	}
+	return nll;
+}
+
+/** A perplexity of `length` ids scored from `scoreFrom` on, from its summed NLL. */
+export function perplexityResult(length: number, scoreFrom: number, nll: number): PerplexityResult {
+	const tokens = length - scoreFrom;
+	return { tokens, negativeLogLikelihood: nll, perplexity: Math.exp(nll / tokens) };
 }
 
 /** log softmax(row)[target], stable for any logits. */

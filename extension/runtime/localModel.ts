@@ -25,7 +25,8 @@ import {
 	checkScoreFrom,
 	checkedTuning,
 	decodeAnswer,
-	logSoftmaxAt,
+	chunkNll,
+	perplexityResult,
 	type ModelTuning,
 } from './decoding';
 import { KvCache } from './kvCache';
@@ -159,18 +160,12 @@ export class LocalModel implements LanguageModel {
 					buildRotaryTables(spec, start, chunk.length),
 					cache,
 				);
-				for (let t = Math.max(0, from - 1 - start); t < chunk.length; t++) {
-					nll -= logSoftmaxAt(
-						logits.subarray(t * vocab, (t + 1) * vocab),
-						ids[start + t + 1],
-					);
-				}
+				nll += chunkNll(logits, vocab, ids, start, chunk.length, from);
 			}
 		} finally {
 			cache.dispose();
 		}
-		const tokens = ids.length - from;
-		return { tokens, negativeLogLikelihood: nll, perplexity: Math.exp(nll / tokens) };
+		return perplexityResult(ids.length, from, nll);
 	}
 
 	async dispose(): Promise<void> {

@@ -15,7 +15,13 @@ import { buildRotaryTables, type RotarySpec } from '../../engine/rotaryTables';
 import { HfTokenizer } from '../hfTokenizer';
 import { ModelFolderError } from '../loadModelFolder';
 import { cpuSessionOptions } from '../cpuSession';
-import { checkScoreFrom, checkedTuning, logSoftmaxAt, type ModelTuning } from '../decoding';
+import {
+	checkScoreFrom,
+	checkedTuning,
+	chunkNll,
+	perplexityResult,
+	type ModelTuning,
+} from '../decoding';
 import { readModelChatTemplate, type ModelChatTemplate } from '../modelChatTemplate';
 import { loadOnnxRuntime } from '../onnxRuntime';
 import {
@@ -214,15 +220,9 @@ export class GenaiModel implements LanguageModel {
 			throwIfCancelled(token);
 			const chunk = ids.slice(start, Math.min(start + rows, fed));
 			const logits = await this.graph.forward(chunk, cache, tables, 'all');
-			for (let t = Math.max(0, from - 1 - start); t < chunk.length; t++) {
-				nll -= logSoftmaxAt(
-					logits.subarray(t * vocab, (t + 1) * vocab),
-					ids[start + t + 1],
-				);
-			}
+			nll += chunkNll(logits, vocab, ids, start, chunk.length, from);
 		}
-		const tokens = ids.length - from;
-		return { tokens, negativeLogLikelihood: nll, perplexity: Math.exp(nll / tokens) };
+		return perplexityResult(ids.length, from, nll);
 	}
 
 	async dispose(): Promise<void> {
