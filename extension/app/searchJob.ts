@@ -87,28 +87,33 @@ export async function runSearchJob(job: SearchJob): Promise<FactorSearchOutcome>
 	const { samples, records } = searchSamples(job.texts, job.length, job.maxSamples);
 	const { geometry } = job;
 	const answersAt = new Map<number, readonly AnswerSample[]>();
-	const ppl = async (spec: RotarySpec, length: number): Promise<number> => {
+	/** Mean NLL per scored token over the runs: whole texts, or answers after their prompts. */
+	const meanNll = async (
+		spec: RotarySpec,
+		runs: readonly { readonly ids: readonly number[]; readonly answerFrom?: number }[],
+	): Promise<number> => {
 		let nll = 0;
 		let tokens = 0;
-		for (const sample of samples) {
-			const r = await job.perplexity(sample.ids.slice(0, length), spec);
+		for (const run of runs) {
+			const r = await job.perplexity(run.ids, spec, run.answerFrom);
 			nll += r.negativeLogLikelihood;
 			tokens += r.tokens;
 		}
-		if (!job.retrieval) return Math.exp(nll / tokens);
+		return nll / tokens;
+	};
+	const ppl = async (spec: RotarySpec, length: number): Promise<number> => {
+		const textNll = await meanNll(
+			spec,
+			samples.map((s) => ({ ids: s.ids.slice(0, length) })),
+		);
+		if (!job.retrieval) return Math.exp(textNll);
 		let answers = answersAt.get(length);
 		if (!answers) {
 			answers = job.retrieval.samplesAt(length);
 			answersAt.set(length, answers);
 		}
-		let answerNll = 0;
-		let answerTokens = 0;
-		for (const sample of answers) {
-			const r = await job.perplexity(sample.ids, spec, sample.answerFrom);
-			answerNll += r.negativeLogLikelihood;
-			answerTokens += r.tokens;
-		}
-		return retrievalFitness(nll / tokens, answerNll / answerTokens);
+		const answerNll = await meanNll(spec, answers);
+		return retrievalFitness(textNll, answerNll);
 	};
 	const fitnessAt =
 		(length: number): Fitness =>
@@ -189,7 +194,7 @@ function retrievalFitness(textNll: number, answerNll: number): number {
 }
 
 /** The retrieval fitness as the set's provenance records it. */
-export function retrievalFitnessRecord(retrieval: SearchRetrieval): Record<string, unknown> {
+function retrievalFitnessRecord(retrieval: SearchRetrieval): Record<string, unknown> {
 	return {
 		kind: 'sqrt(text perplexity × answer perplexity)',
 		of: `the text samples, and the answer tokens of ${retrieval.count} passkey(s) and ${retrieval.count} "Where is X defined?" question(s) filled to each stage's length`,
