@@ -20,7 +20,7 @@ import * as path from 'node:path';
 import { checkoutAt } from './realsize/baseline';
 import { measureBare } from './realsize/bareSide';
 import { measureEngine } from './realsize/engineSide';
-import { measureLimits, type Limits } from './realsize/limits';
+import { measureLimits, STREAM_PAIRS, type Limits } from './realsize/limits';
 import { modelCost } from './realsize/modelCost';
 import { ensureRealsize, REALSIZE_KINDS } from './realsize/replicaFolders';
 import { kindTable, summarize, type SideSummary } from './realsize/report';
@@ -34,6 +34,20 @@ function option(name: string, fallback: string): string {
 	return at >= 0 ? process.argv[at + 1] : fallback;
 }
 const list = (name: string, fallback: string) => option(name, fallback).split(',').filter(Boolean);
+
+/** Per thread count, the median over the repeats' measurements. */
+function medianByThreads(repeats: readonly Record<number, number>[]): Record<number, number> {
+	return Object.fromEntries(
+		Object.keys(repeats[0]).map((w) => [w, median(repeats.map((r) => r[Number(w)]))]),
+	);
+}
+
+/** "12.3 GB/s with 1 thread(s), …" */
+function perThreads(values: Record<number, number>, unit: string): string {
+	return Object.entries(values)
+		.map(([w, v]) => `${v.toFixed(1)} ${unit} with ${w} thread(s)`)
+		.join(', ');
+}
 
 async function child(kind: 'job' | 'limits', arg: string): Promise<void> {
 	const job = JSON.parse(arg) as SideJob & { hidden: number; intermediate: number };
@@ -156,18 +170,9 @@ async function main(): Promise<void> {
 		}
 	}
 	const limit: Limits = {
-		copyGBps: Object.fromEntries(
-			Object.keys(limits[0].copyGBps).map((w) => [
-				w,
-				median(limits.map((l) => l.copyGBps[Number(w)])),
-			]),
-		),
-		streamGBps: Object.fromEntries(
-			Object.keys(limits[0].streamGBps).map((w) => [
-				w,
-				median(limits.map((l) => l.streamGBps[Number(w)])),
-			]),
-		),
+		copyGBps: medianByThreads(limits.map((l) => l.copyGBps)),
+		streamGBps: medianByThreads(limits.map((l) => l.streamGBps)),
+		streamBytes: limits[0].streamBytes,
 		gemm: limits[0].gemm.map((g, i) => ({
 			...g,
 			gflops: median(limits.map((l) => l.gemm[i].gflops)),
@@ -207,17 +212,7 @@ async function main(): Promise<void> {
 		`Commit ${commit}, ${started.toISOString()} to ${new Date().toISOString()}; ${os.cpus()[0]?.model ?? 'CPU'} × ${os.availableParallelism()}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB; onnxruntime intra-op threads ${threads || `onnxruntime's default (one per physical core)`}; prefill chunk ${prefillChunk}; ${decodeSteps} decode steps per length; ${repeats} interleaved repeat(s), medians.`,
 		`Command: \`npm run bench:realsize -- ${process.argv.slice(2).join(' ')}\``,
 		'',
-		`Limits (medians of ${repeats}): copy bandwidth ${Object.entries(limit.copyGBps)
-			.map(([w, g]) => `${g.toFixed(1)} GB/s with ${w} thread(s)`)
-			.join(
-				', ',
-			)} (bytes read + written); int4 MatMulNBits (block 32, accuracy 4) ${limit.gemm.map((g) => `${g.gflops.toFixed(0)} GFLOP/s at ${g.m}×${g.k}×${g.n} on ${g.threads} thread(s)`).join(', ')}; the same kernel for one row through 40 distinct up/down layer pairs (${((80 * config.hidden * config.intermediate * (0.5 + 4 / 32)) / 1e9).toFixed(2)} GB of packed values and scales, larger than any cache) reads ${Object.entries(
-			limit.streamGBps,
-		)
-			.map(([w, g]) => `${g.toFixed(1)} GB/s of weights with ${w} thread(s)`)
-			.join(
-				', ',
-			)}. Decode ceiling = the best copy bandwidth / (weights a step reads + KV at that length); prefill ceiling = the layers' int4 matmul work per token at the best GEMM speed (attention and the vocabulary projection not counted); the int4 kernel ceiling = the weights a step reads at the kernel's best streamed one-row rate plus the KV at the copy bandwidth (what decode can reach when the kernel, not memory, limits it).`,
+		`Limits (medians of ${repeats}): copy bandwidth ${perThreads(limit.copyGBps, 'GB/s')} (bytes read + written); int4 MatMulNBits (block 32, accuracy 4) ${limit.gemm.map((g) => `${g.gflops.toFixed(0)} GFLOP/s at ${g.m}×${g.k}×${g.n} on ${g.threads} thread(s)`).join(', ')}; the same kernel for one row through ${STREAM_PAIRS} distinct up/down layer pairs (${(limit.streamBytes / 1e9).toFixed(2)} GB of packed values and scales, larger than any cache) reads ${perThreads(limit.streamGBps, 'GB/s of weights')}. Decode ceiling = the best copy bandwidth / (weights a step reads + KV at that length); prefill ceiling = the layers' int4 matmul work per token at the best GEMM speed (attention and the vocabulary projection not counted); the int4 kernel ceiling = the weights a step reads at the kernel's best streamed one-row rate plus the KV at the copy bandwidth (what decode can reach when the kernel, not memory, limits it).`,
 		'',
 		...sections,
 		'## Machine during the run',

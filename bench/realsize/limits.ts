@@ -20,6 +20,8 @@ export interface Limits {
 	 * by intra-op threads.
 	 */
 	readonly streamGBps: Record<number, number>;
+	/** The weight bytes (packed values and scales) of that chain. */
+	readonly streamBytes: number;
 	/** int4 MatMulNBits throughput alone (one node), GFLOP/s = 2·M·K·N / time, by shape and threads. */
 	readonly gemm: readonly {
 		readonly m: number;
@@ -194,21 +196,24 @@ export async function gemmThroughput(
 	return (2 * m * k * n) / (await medianRunSeconds(model, m, k, threads, runs)) / 1e9;
 }
 
+/** Up/down layer pairs in the streamed chain: for Phi-3.5-mini's shapes, 1.26 GB. */
+export const STREAM_PAIRS = 40;
+
 /**
  * Weight bytes per second of one row through `pairs` distinct [hidden → intermediate → hidden]
- * layers (the MLP's up and down shapes): 40 pairs of Phi-3.5-mini's are 1.25 GB, several times
- * any last-level cache, so the weights come from memory as in decode.
+ * layers (the MLP's up and down shapes), several times any last-level cache, so the weights come
+ * from memory as in decode; and those bytes.
  */
 export async function streamedWeightRate(
 	hidden: number,
 	intermediate: number,
 	threads: number,
-	pairs = 40,
+	pairs = STREAM_PAIRS,
 	runs = 5,
-): Promise<number> {
+): Promise<{ gbps: number; bytes: number }> {
 	const dims = [hidden, ...Array.from({ length: pairs }, () => [intermediate, hidden]).flat()];
 	const { model, bytes } = matMulNBitsChain(dims);
-	return bytes / (await medianRunSeconds(model, 1, hidden, threads, runs)) / 1e9;
+	return { gbps: bytes / (await medianRunSeconds(model, 1, hidden, threads, runs)) / 1e9, bytes };
 }
 
 /**
@@ -225,7 +230,12 @@ export async function measureLimits(
 	const copyGBps: Record<number, number> = {};
 	for (const w of threads) copyGBps[w] = await copyBandwidth(w, 512 * 2 ** 20);
 	const streamGBps: Record<number, number> = {};
-	for (const t of threads) streamGBps[t] = await streamedWeightRate(hidden, intermediate, t);
+	let streamBytes = 0;
+	for (const t of threads) {
+		const stream = await streamedWeightRate(hidden, intermediate, t);
+		streamGBps[t] = stream.gbps;
+		streamBytes = stream.bytes;
+	}
 	const gemm = [];
 	for (const t of threads) {
 		for (const [k, n] of [
@@ -235,5 +245,5 @@ export async function measureLimits(
 			gemm.push({ m: chunk, k, n, threads: t, gflops: await gemmThroughput(chunk, k, n, t) });
 		}
 	}
-	return { copyGBps, streamGBps, gemm };
+	return { copyGBps, streamGBps, streamBytes, gemm };
 }

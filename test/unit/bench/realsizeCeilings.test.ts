@@ -21,6 +21,7 @@ const cost: ModelCost = {
 const limits: Limits = {
 	copyGBps: { 1: 10, 2: 20 },
 	streamGBps: { 1: 5, 2: 8 },
+	streamBytes: 1.26e9,
 	gemm: [
 		{ m: 256, k: 1000, n: 3000, threads: 1, gflops: 50 },
 		{ m: 256, k: 3000, n: 1000, threads: 1, gflops: 40 },
