@@ -98,6 +98,16 @@ function init(page: Page, extra: Partial<Extract<HostToWebview, { type: 'init' }
 	} satisfies HostToWebview);
 }
 
+/** The host starting turn `requestId` for the question "q". */
+function startTurn(page: Page, requestId: string): void {
+	page.receive({
+		type: 'turnStart',
+		requestId,
+		user: { id: `${requestId}-q`, role: 'user', text: 'q' },
+		assistantId: `${requestId}-a`,
+	});
+}
+
 /** Everything in a subtree that could run code or load something. */
 function activeContent(root: Element): string[] {
 	const found: string[] = [];
@@ -252,12 +262,7 @@ describe('webview: chat page (the real bundle in jsdom)', () => {
 	it('links the citations of an answer when it ends, as the host checked them', () => {
 		const page = openPage('chat');
 		init(page);
-		page.receive({
-			type: 'turnStart',
-			requestId: 'r1',
-			user: { id: 'r1-q', role: 'user', text: 'q' },
-			assistantId: 'r1-a',
-		});
+		startTurn(page, 'r1');
 		page.receive({
 			type: 'turnEnd',
 			requestId: 'r1',
@@ -275,12 +280,7 @@ describe('webview: chat page (the real bundle in jsdom)', () => {
 	it('lists the files the model was shown as links to their lines', () => {
 		const page = openPage('chat');
 		init(page);
-		page.receive({
-			type: 'turnStart',
-			requestId: 'r1',
-			user: { id: 'r1-q', role: 'user', text: 'q' },
-			assistantId: 'r1-a',
-		});
+		startTurn(page, 'r1');
 		page.receive({
 			type: 'turnEnd',
 			requestId: 'r1',
@@ -364,17 +364,10 @@ describe('webview: chat page (the real bundle in jsdom)', () => {
 	it('shows an empty answer as such, with the reason the host gave; a stop before any text says so', () => {
 		const page = openPage('chat');
 		init(page);
-		const turn = (requestId: string) =>
-			page.receive({
-				type: 'turnStart',
-				requestId,
-				user: { id: `${requestId}-q`, role: 'user', text: 'q' },
-				assistantId: `${requestId}-a`,
-			});
 		const note = (id: string) =>
 			page.document.querySelector(`[data-turn="${id}"] .note`)?.textContent?.trim();
 		const announced = () => page.document.querySelector('[aria-live]')?.textContent;
-		turn('r1');
+		startTurn(page, 'r1');
 		page.receive({
 			type: 'turnEnd',
 			requestId: 'r1',
@@ -388,7 +381,7 @@ describe('webview: chat page (the real bundle in jsdom)', () => {
 		assert.ok(empty.querySelector('.note .codicon-warning'));
 		assert.equal(announced(), 'The model gave no answer.');
 
-		turn('r2');
+		startTurn(page, 'r2');
 		page.receive({ type: 'turnEnd', requestId: 'r2', outcome: 'done', text: 'Yes.' });
 		assert.equal(
 			page.document.querySelector('[data-turn="r2-a"]')?.classList.contains('empty'),
@@ -397,7 +390,7 @@ describe('webview: chat page (the real bundle in jsdom)', () => {
 		assert.equal(note('r2-a'), undefined);
 		assert.equal(announced(), 'Answer complete.');
 
-		turn('r3');
+		startTurn(page, 'r3');
 		page.receive({
 			type: 'turnEnd',
 			requestId: 'r3',
