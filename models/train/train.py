@@ -73,15 +73,14 @@ class Data:
         first = doc["answer"] - 1
         targets[row, first:n] = ids[first + 1 : n + 1]
 
-    def batch(self, seed, step, size, stage=None, stream=0):
-        """Rows of text windows and retrieval documents; stage defaults to RETRIEVAL_STAGES's at step,
-        and stream separates the draws of two batches of one step."""
+    def batch(self, seed, step, size, stage, stream=0):
+        """Rows of text windows and retrieval documents (stage: the retrieval fraction and mix); stream
+        separates the draws of two batches of one step."""
         rng = np.random.default_rng([seed, step] + ([stream] if stream else []))
         w = self.window
         inputs = np.full((size, w), self.pad, dtype=np.int64)
         targets = np.full((size, w), PAD_TARGET, dtype=np.int64)
         answers = np.zeros(size, dtype=bool)
-        stage = stage or [s for s in RETRIEVAL_STAGES if s["from_step"] <= step][-1]
         shares = np.array([stage["mix"][kind] for kind in self.kinds])
         for row in range(size):
             if rng.random() < stage["fraction"]:
@@ -155,6 +154,24 @@ def evaluate(model, data, device, factor_set=None, long=None):
     return result
 
 
+def parse_mix(text, kinds):
+    """"passkey=0.3,workspace=0.5,chat=0.2" → shares of every retrieval kind, summing to 1."""
+    mix = {}
+    for part in text.split(","):
+        kind, _, share = part.partition("=")
+        if kind not in kinds or kind in mix:
+            raise SystemExit(f"train: --retrieval-mix: {kind!r} is not one of {', '.join(kinds)} (or is given twice)")
+        try:
+            mix[kind] = float(share)
+        except ValueError:
+            raise SystemExit(f"train: --retrieval-mix: {kind}'s share {share!r} is not a number")
+        if not mix[kind] >= 0:
+            raise SystemExit(f"train: --retrieval-mix: {kind}'s share must be ≥ 0")
+    if set(mix) != set(kinds) or abs(sum(mix.values()) - 1) > 1e-6:
+        raise SystemExit(f"train: --retrieval-mix must give every kind ({', '.join(kinds)}) a share, the shares summing to 1")
+    return mix
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--build", required=True)
@@ -179,7 +196,12 @@ def main():
     p.add_argument("--long-set", default="long-1k", help="the set of the --long-batch rows")
     p.add_argument("--long-window", type=int, help="the long rows' length (needs tokens/retrieval-<N>.bin and --sets)")
     p.add_argument("--long-batch", type=int, default=4)
+    p.add_argument("--retrieval-mix", help="the retrieval rows' kinds, e.g. passkey=0.3,workspace=0.5,chat=0.2, in every stage and in the long rows (a later fine-tune's emphasis)")
     args = p.parse_args()
+    stages, long_stage = RETRIEVAL_STAGES, LONG_RETRIEVAL
+    if args.retrieval_mix:
+        mix = parse_mix(args.retrieval_mix, RETRIEVAL_STAGES[0]["mix"])
+        stages, long_stage = [{**s, "mix": mix} for s in stages], {**long_stage, "mix": mix}
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
@@ -250,9 +272,11 @@ def main():
         opt.zero_grad(set_to_none=True)
         # The short rows (the only ones without --long-window), then the long rows: each batch's
         # loss weighted by its share of the step's rows, gradients accumulated.
-        parts = [(data.batch(args.seed, step, args.batch, RETRIEVAL_STAGES[-1] if long_data else None), short_set)]
+        # The progressive fine-tune's short rows are drawn as in the last stage.
+        stage = stages[-1] if long_data else [s for s in stages if s["from_step"] <= step][-1]
+        parts = [(data.batch(args.seed, step, args.batch, stage), short_set)]
         if long_data:
-            parts.append((long_data.batch(args.seed, step, args.long_batch, LONG_RETRIEVAL, stream=1), long_set))
+            parts.append((long_data.batch(args.seed, step, args.long_batch, long_stage, stream=1), long_set))
         rows = sum(len(batch[0]) for batch, _ in parts)
         step_tokens = 0
         losses = {}
