@@ -66,7 +66,7 @@ class EngineState {
 			);
 		}
 		this.opened = opened;
-		return modelInfo(opened.model, performance.now() - started, opened.reused);
+		return modelInfo(opened, performance.now() - started);
 	}
 
 	context(id: string, token: CancellationTokenSource['token']): JobContext {
@@ -103,7 +103,10 @@ class EngineState {
 
 const state = new EngineState();
 
-function modelInfo(model: LanguageModel, loadMs: number, reused: boolean): ModelInfo {
+function modelInfo(
+	{ model, warnings, reused }: OpenedModel & { readonly reused: boolean },
+	loadMs: number,
+): ModelInfo {
 	const windows = model.windows;
 	const sets =
 		windows.kind === 'factor-sets'
@@ -113,7 +116,7 @@ function modelInfo(model: LanguageModel, loadMs: number, reused: boolean): Model
 		location: model.description.location,
 		name: model.description.name,
 		format: model.description.format,
-		warnings: model.warnings ?? [],
+		warnings: [...(model.warnings ?? []), ...warnings],
 		kvBytesPerToken: model.kvBytesPerToken,
 		originalWindow:
 			windows.kind === 'factor-sets' ? windows.rope.geometry.originalWindow : windows.window,

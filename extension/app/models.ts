@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import type { LanguageModel } from '../engine/model/languageModel';
 import { loadModelTokenizer } from '../runtime/loadModelFolder';
+import type { KvType } from '../runtime/genai/adaptGraph';
 import { GenaiModel, isGenaiFolder } from '../runtime/genai/genaiModel';
 import { LocalModel } from '../runtime/localModel';
 import type { RemoteEndpoint } from '../runtime/remoteEndpoint';
@@ -14,6 +15,11 @@ export interface ModelChoice {
 	readonly threads?: number;
 	readonly prefillChunk?: number;
 	readonly maxKvCacheBytes?: number;
+	/**
+	 * The KV cache's element type. float16 (ONNX Runtime GenAI folders only) halves the cache, so
+	 * the same memory cap holds twice the context; the bundled graph's cache is float32.
+	 */
+	readonly kvPrecision?: KvType;
 	readonly remote?: RemoteEndpoint & { readonly contextWindow?: number };
 }
 
@@ -21,6 +27,8 @@ export interface OpenedModel {
 	readonly model: LanguageModel;
 	/** The tokenizer.json that counts tokens (the token-count cache is kept per tokenizer). */
 	readonly tokenizerFile: string;
+	/** For people: what of the choice this model cannot do, and what it does instead. */
+	readonly warnings: readonly string[];
 }
 
 /** Loads what the choice names: the local model, or the endpoint with a local tokenizer. */
@@ -32,17 +40,28 @@ export async function openModel(choice: ModelChoice): Promise<OpenedModel> {
 			tokenizer: await loadModelTokenizer(choice.folder),
 			window: choice.remote.contextWindow,
 		});
-		return { model, tokenizerFile };
+		return { model, tokenizerFile, warnings: [] };
 	}
 	const options = {
 		intraOpThreads: choice.threads || undefined,
 		prefillChunk: choice.prefillChunk,
 		maxKvCacheBytes: choice.maxKvCacheBytes,
 	};
-	const model = isGenaiFolder(choice.folder)
-		? await GenaiModel.open(choice.folder, options)
-		: await LocalModel.load(choice.folder, options);
-	return { model, tokenizerFile };
+	if (isGenaiFolder(choice.folder)) {
+		const model = await GenaiModel.open(choice.folder, {
+			...options,
+			kvType: choice.kvPrecision,
+		});
+		return { model, tokenizerFile, warnings: [] };
+	}
+	const model = await LocalModel.load(choice.folder, options);
+	const warnings =
+		choice.kvPrecision === 'float16'
+			? [
+					'a float16 KV cache applies to ONNX Runtime GenAI model folders; this model keeps its float32 cache',
+				]
+			: [];
+	return { model, tokenizerFile, warnings };
 }
 
 /** What must match for a loaded model to serve a choice: the rest is retuned in place. */
@@ -50,7 +69,7 @@ function weightsKey(choice: ModelChoice): string {
 	return JSON.stringify(
 		choice.remote
 			? ['remote', choice.folder, choice.remote]
-			: ['local', choice.folder, choice.threads ?? 0],
+			: ['local', choice.folder, choice.threads ?? 0, choice.kvPrecision ?? 'float32'],
 	);
 }
 

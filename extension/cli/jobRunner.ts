@@ -30,8 +30,9 @@ export function interruptHandler(
 }
 
 /**
- * Runs one job from the command line: loads the model, opens the token counts, and cancels the
- * job on Ctrl-C (a second Ctrl-C quits); the model is disposed whatever happens.
+ * Runs one job from the command line: loads the model (printing what it warns of, as the editor's
+ * diagnostics show it), opens the token counts, and cancels the job on Ctrl-C (a second Ctrl-C
+ * quits); the model is disposed whatever happens.
  */
 export async function runCliJob<T>(
 	choice: ModelChoice,
@@ -39,7 +40,9 @@ export async function runCliJob<T>(
 	emit: EmitEvent,
 	body: (context: JobContext) => Promise<T>,
 ): Promise<T> {
-	const { model, tokenizerFile } = await openModel(choice);
+	const { model, tokenizerFile, warnings } = await openModel(choice);
+	for (const warning of [...(model.warnings ?? []), ...warnings])
+		io.stderr(`warning: ${warning}\n`);
 	const source = new CancellationTokenSource();
 	const onSigint = interruptHandler(
 		() => source.cancel(),

@@ -113,7 +113,7 @@ export class LocalModel implements LanguageModel {
 	get memoryLimit(): LengthLimit {
 		return {
 			tokens: Math.floor(this.tuning.maxKvCacheBytes / this.kvBytesPerToken),
-			reason: 'the KV-cache memory cap (longrope.maxKvCacheMB)',
+			reason: 'the KV-cache memory cap (longrope.maxKvCacheMB, or --kv-cache-mb)',
 			bytes: this.tuning.maxKvCacheBytes,
 		};
 	}

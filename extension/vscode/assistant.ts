@@ -156,6 +156,7 @@ export class Assistant implements vscode.Disposable {
 			folder,
 			threads: settings.threads,
 			maxKvCacheBytes: settings.maxKvCacheBytes,
+			kvPrecision: settings.kvCachePrecision,
 			...(settings.remote
 				? { remote: { ...settings.remote, ...(apiKey ? { apiKey } : {}) } }
 				: {}),
@@ -180,6 +181,8 @@ export class Assistant implements vscode.Disposable {
 			this.output.appendLine(
 				`Model ${this.modelInfo.location} (${this.modelInfo.format}) ${this.modelInfo.reused ? 'kept' : 'ready'} (engine started in ${this.engine.startMs?.toFixed(0) ?? '?'} ms, ${this.modelInfo.reused ? 'weights already loaded' : `loaded in ${this.modelInfo.loadMs.toFixed(0)} ms`})`,
 			);
+			for (const warning of this.modelInfo.warnings)
+				this.output.appendLine(`Warning: ${warning}`);
 			return this.modelInfo;
 		} catch (err) {
 			const message = (err as Error).message;

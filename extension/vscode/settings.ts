@@ -1,5 +1,6 @@
 import { DEFAULT_SAMPLING, type AnswerSettings } from '../app/jobContext';
 import type { SamplingOptions } from '../engine/generation/sampling';
+import type { KvType } from '../runtime/genai/adaptGraph';
 import type { RemoteEndpoint } from '../runtime/remoteEndpoint';
 
 /** What the extension reads from `longrope.*`, checked, with defaults where a value is unusable. */
@@ -10,6 +11,8 @@ export interface Settings {
 	/** 0: the factor set's window. */
 	readonly maxContextTokens: number;
 	readonly maxKvCacheBytes: number;
+	/** The KV cache's element type (float16: ONNX Runtime GenAI folders only). */
+	readonly kvCachePrecision: KvType;
 	/** onnxruntime intra-op threads; 0: one per core. */
 	readonly threads: number;
 	readonly sampling: SamplingOptions;
@@ -26,6 +29,7 @@ export const DEFAULTS = {
 	answerTokens: 160,
 	maxContextTokens: 0,
 	maxKvCacheMB: 1024,
+	kvCachePrecision: 'float32',
 	threads: 0,
 	...DEFAULT_SAMPLING,
 } as const;
@@ -105,6 +109,15 @@ export function readSettings(settings: SettingsSource): CheckedSettings {
 		16,
 		1024 * 1024,
 	);
+	const precision = settings.get<unknown>('kvCachePrecision', DEFAULTS.kvCachePrecision);
+	let kvCachePrecision: KvType = DEFAULTS.kvCachePrecision;
+	if (precision === 'float32' || precision === 'float16') {
+		kvCachePrecision = precision;
+	} else {
+		problems.push(
+			`longrope.kvCachePrecision must be "float32" or "float16", not ${JSON.stringify(precision)}; using ${DEFAULTS.kvCachePrecision}`,
+		);
+	}
 	const threads = integer(
 		'threads',
 		settings.get<number>('threads', DEFAULTS.threads),
@@ -170,6 +183,7 @@ export function readSettings(settings: SettingsSource): CheckedSettings {
 			answerTokens,
 			maxContextTokens,
 			maxKvCacheBytes: maxKvCacheMB * 1024 * 1024,
+			kvCachePrecision,
 			threads,
 			sampling: { temperature, topP, topK, repetitionPenalty },
 			followExternalLinks: settings.get<boolean>('followExternalLinks', false) === true,

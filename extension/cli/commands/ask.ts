@@ -1,13 +1,16 @@
 import { askJob } from '../../app/askJob';
 import { DEFAULT_SAMPLING } from '../../app/jobContext';
 import { sourcesOf } from '../../app/events';
+import type { ModelChoice } from '../../app/models';
 import type { Citation } from '../../engine/workspace/citations';
 import { openWorkspace } from '../../app/workspaceSource';
+import { DEFAULT_MAX_KV_CACHE_BYTES } from '../../runtime/decoding';
 import { tokensSha256 } from '../../runtime/textSamples';
 import {
 	booleanFlag,
 	positiveIntegerFlag,
 	stringFlag,
+	UsageError,
 	type FlagSpec,
 	type ParsedArgs,
 } from '../args';
@@ -27,7 +30,38 @@ export const MODEL_FLAGS: readonly FlagSpec[] = [
 		value: 'N',
 		description: `answer budget in tokens (default ${DEFAULT_MAX_NEW_TOKENS})`,
 	},
+	{
+		name: 'kv-cache-mb',
+		value: 'N',
+		description: `memory cap for the KV cache of the request, MiB (default ${DEFAULT_MAX_KV_CACHE_BYTES / 2 ** 20}); the context is packed to fit`,
+	},
+	{
+		name: 'kv-precision',
+		value: 'float32|float16',
+		description:
+			'KV cache element type (default float32); float16 halves the cache of an ONNX Runtime GenAI model, so the cap holds twice the context',
+	},
+	{
+		name: 'threads',
+		value: 'N',
+		description: "onnxruntime's intra-op threads (default: one per physical core)",
+	},
 ];
+
+/** The model and how to run it, from the flags (the editor reads the same from its settings). */
+export function modelChoice(args: ParsedArgs): ModelChoice {
+	const precision = stringFlag(args, 'kv-precision');
+	if (precision !== undefined && precision !== 'float32' && precision !== 'float16') {
+		throw new UsageError(`--kv-precision must be float32 or float16 (got "${precision}")`);
+	}
+	const cacheMb = positiveIntegerFlag(args, 'kv-cache-mb');
+	return {
+		folder: resolveModelFolder(stringFlag(args, 'model')),
+		threads: positiveIntegerFlag(args, 'threads'),
+		...(cacheMb ? { maxKvCacheBytes: cacheMb * 2 ** 20 } : {}),
+		...(precision ? { kvPrecision: precision } : {}),
+	};
+}
 
 /** The answer settings from the flags, with the defaults the editor uses too. */
 export function answerFlags(args: ParsedArgs) {
@@ -73,9 +107,9 @@ export const askCommand: CliCommand = {
 			...readerFlags(args),
 		});
 		const emit = cliEvents(io, { quiet: json, name: reader.name });
-		const folder = resolveModelFolder(stringFlag(args, 'model'));
-		await checkQuestionFits(folder, question, answerFlags(args).answerTokens);
-		const result = await runCliJob({ folder }, io, emit, async (context) => {
+		const choice = modelChoice(args);
+		await checkQuestionFits(choice.folder, question, answerFlags(args).answerTokens);
+		const result = await runCliJob(choice, io, emit, async (context) => {
 			const session = context.model.openSession();
 			try {
 				return await askJob(

@@ -3,13 +3,12 @@ import * as path from 'node:path';
 import { summarizeJob } from '../../app/summarizeJob';
 import { openWorkspace } from '../../app/workspaceSource';
 import type { SummaryScope } from '../../engine/prompts/filePrompts';
-import { booleanFlag, stringFlag, UsageError } from '../args';
+import { booleanFlag, UsageError } from '../args';
 import { JSON_FLAG, type CliCommand } from '../command';
 import { runCliJob } from '../jobRunner';
-import { resolveModelFolder } from '../modelLocation';
 import { cliEvents, statsJson } from '../renderEvents';
 import { READER_FLAGS, readerFlags } from '../workspaceFlags';
-import { answerFlags, MODEL_FLAGS } from './ask';
+import { answerFlags, modelChoice, MODEL_FLAGS } from './ask';
 
 function isDirectory(target: string, shown: string): boolean {
 	try {
@@ -46,8 +45,7 @@ export const summarizeCommand: CliCommand = {
 				? { kind: 'workspace', name: reader.name }
 				: { kind: 'folder', path: shown };
 		const emit = cliEvents(io, { quiet: true, name: reader.name });
-		const model = resolveModelFolder(stringFlag(args, 'model'));
-		const result = await runCliJob({ folder: model }, io, emit, (context) =>
+		const result = await runCliJob(modelChoice(args), io, emit, (context) =>
 			summarizeJob({ scope, ...answerFlags(args) }, reader, context),
 		);
 		if (json) {

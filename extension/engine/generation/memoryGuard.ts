@@ -7,7 +7,7 @@ export class MemoryCapError extends Error {
 	) {
 		super(
 			`a ${plannedTokens}-token request needs a ${formatBytes(neededBytes)} KV cache, over the ${formatBytes(capBytes)} cap ` +
-				'(setting longrope.maxKvCacheMB); shorten the context or raise the cap',
+				'(setting longrope.maxKvCacheMB, or --kv-cache-mb); shorten the context or raise the cap',
 		);
 		this.name = 'MemoryCapError';
 	}

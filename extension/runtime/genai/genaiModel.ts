@@ -175,7 +175,7 @@ export class GenaiModel implements LanguageModel {
 		return {
 			tokens: Math.floor(this.tuning.maxKvCacheBytes / this.kvBytesPerToken),
 			bytes: this.tuning.maxKvCacheBytes,
-			reason: `the KV-cache memory cap of ${formatBytes(this.tuning.maxKvCacheBytes)} (longrope.maxKvCacheMB)`,
+			reason: `the KV-cache memory cap of ${formatBytes(this.tuning.maxKvCacheBytes)} (longrope.maxKvCacheMB, or --kv-cache-mb)`,
 		};
 	}
 

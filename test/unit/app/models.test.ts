@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { ModelHolder } from '../../../extension/app/models';
+import { ModelHolder, type ModelChoice } from '../../../extension/app/models';
 import { GenaiModel } from '../../../extension/runtime/genai/genaiModel';
 import { DEFAULT_PREFILL_CHUNK } from '../../../extension/runtime/decoding';
 import { LocalModel } from '../../../extension/runtime/localModel';
@@ -39,4 +39,45 @@ describe("the engine's model holder: the weights stay, the tuning follows each c
 			}
 		});
 	}
+
+	it('a float16 KV cache: a GenAI folder is reloaded with half the bytes per token; the bundled model keeps float32 and says so', async () => {
+		const cache = process.env.LONGROPE_CACHE_DIR;
+		process.env.LONGROPE_CACHE_DIR = mkdtempSync(path.join(tmpdir(), 'longrope-holder-'));
+		const holder = new ModelHolder();
+		const open = async (choice: ModelChoice) => {
+			const opened = await holder.get(choice);
+			return {
+				bytes: opened.model.kvBytesPerToken,
+				reused: opened.reused,
+				warnings: opened.warnings,
+			};
+		};
+		try {
+			// phi4-mini replica: 2 layers × (keys + values) × 2 KV heads × 64 × 4 bytes.
+			const genai = path.join(REPLICAS, 'phi4-mini');
+			assert.deepEqual(await open({ folder: genai }), {
+				bytes: 2 * 2 * 2 * 64 * 4,
+				reused: false,
+				warnings: [],
+			});
+			assert.deepEqual(await open({ folder: genai, kvPrecision: 'float16' }), {
+				bytes: 2 * 2 * 2 * 64 * 2,
+				reused: false,
+				warnings: [],
+			});
+			assert.equal((await open({ folder: genai, kvPrecision: 'float16' })).reused, true);
+			// The bundled model: 6 layers × 2 × 4 KV heads × 32 × 4 bytes, whatever is asked.
+			assert.deepEqual(await open({ folder: BUNDLED, kvPrecision: 'float16' }), {
+				bytes: 6 * 2 * 4 * 32 * 4,
+				reused: false,
+				warnings: [
+					'a float16 KV cache applies to ONNX Runtime GenAI model folders; this model keeps its float32 cache',
+				],
+			});
+		} finally {
+			await holder.dispose();
+			if (cache === undefined) delete process.env.LONGROPE_CACHE_DIR;
+			else process.env.LONGROPE_CACHE_DIR = cache;
+		}
+	});
 });

@@ -83,6 +83,36 @@ describe('ask: where the question and the files come from', function () {
 		assert.doesNotMatch(run.stderr, /^read /m, 'stopped before reading the workspace');
 	});
 
+	it('--kv-cache-mb caps the window; --kv-precision takes float32 or float16, and says where the model keeps float32', async () => {
+		const args = ['What is a?', '--workspace', root, '--model', MODEL, '--max-new-tokens', '1'];
+		// The bundled model's cache: 6 layers × (keys + values) × 4 KV heads × 32 × 4 bytes = 6144
+		// bytes a token, so 1 MiB holds 170 tokens of its 256-token window.
+		const capped = await cli([
+			'ask',
+			...args,
+			'--kv-cache-mb',
+			'1',
+			'--kv-precision',
+			'float16',
+			'--json',
+		]);
+		assert.equal(capped.code, 0, capped.stderr);
+		const budget = (JSON.parse(capped.stdout) as { budget: { window: number; limit: string } })
+			.budget;
+		assert.equal(budget.window, 170);
+		assert.match(budget.limit, /--kv-cache-mb\) allows 170 tokens/);
+		assert.match(
+			capped.stderr,
+			/^warning: a float16 KV cache applies to ONNX Runtime GenAI model folders; this model keeps its float32 cache$/m,
+		);
+		const wrong = await cli(['ask', ...args, '--kv-precision', 'fp16']);
+		assert.equal(wrong.code, 2);
+		assert.match(wrong.stderr, /--kv-precision must be float32 or float16 \(got "fp16"\)/);
+		const zero = await cli(['ask', ...args, '--kv-cache-mb', '0']);
+		assert.equal(zero.code, 2);
+		assert.match(zero.stderr, /--kv-cache-mb must be a positive integer \(got "0"\)/);
+	});
+
 	it('the bundle: a 40 KB question on the command line is an error message, not a crash', function () {
 		if (!existsSync(CLI)) assert.fail(`${CLI} is missing: run "npm run build" first`);
 		const run = spawnSync(process.execPath, [CLI, 'ask', 'a'.repeat(40000)], {

@@ -15,6 +15,7 @@ describe('settings', () => {
 		assert.equal(settings.answerTokens, DEFAULTS.answerTokens);
 		assert.equal(settings.factorSet, 'auto');
 		assert.equal(settings.maxKvCacheBytes, 1024 * 1024 * 1024);
+		assert.equal(settings.kvCachePrecision, 'float32');
 		assert.deepEqual(settings.sampling, {
 			temperature: 0,
 			topP: 1,
@@ -51,6 +52,17 @@ describe('settings', () => {
 			problems.join('\n'),
 			/longrope\.sampling\.topP must be a number above 0 and at most 1, not 0/,
 		);
+	});
+
+	it('the KV cache precision: float16 is taken, anything else is named and float32 used', () => {
+		const half = readSettings(source({ kvCachePrecision: 'float16' }));
+		assert.deepEqual(half.problems, []);
+		assert.equal(half.settings.kvCachePrecision, 'float16');
+		const { settings, problems } = readSettings(source({ kvCachePrecision: 'fp16' }));
+		assert.equal(settings.kvCachePrecision, 'float32');
+		assert.deepEqual(problems, [
+			'longrope.kvCachePrecision must be "float32" or "float16", not "fp16"; using float32',
+		]);
 	});
 
 	it('a context cap that leaves no room for the prompt is named', () => {
