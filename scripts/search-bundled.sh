@@ -20,7 +20,9 @@ OUT=$MODEL/longrope.json
 LOGS=${LOGS:-.model-build/search}
 RETRIEVAL=${RETRIEVAL:-2}
 mkdir -p "$LOGS"
-TEXT=(bench/data/quality/search/*.txt)
+# The users' text first: a stage that takes --samples 1 or 2 fits the TypeScript, then the Markdown.
+D=bench/data/quality/search
+TEXT=("$D/esbuild-main.d.ts.txt" "$D/cockatiel-readme.md.txt" "$D/python3.11-datetime.py.txt" "$D/constant-value.go.txt")
 
 search() {
 	local name=$1
