@@ -1,14 +1,15 @@
 // Writes MODEL_CARD.md for the bundled model and the variants table of models/README.md from what
 // the build recorded: the corpus manifest, the training log and the measurements (measure.json).
-// FT_BUILD, when given, is the progressive stage's build (the Makefile's progressive target) that
-// continued BUILD: the numbers are then its measurements, and the card describes both stages.
+// FT_BUILDs, when given, are the progressive stages' builds (the Makefile's progressive target), in
+// order, each continuing the one before (the first continues BUILD): the numbers are then the last
+// one's measurements, and the card describes every stage, each from its stage.json.
 //
-//   node models/train/card.mjs BUILD_DIR MODEL_DIR DEFAULT_VARIANT [FT_BUILD]
+//   node models/train/card.mjs BUILD_DIR MODEL_DIR DEFAULT_VARIANT [FT_BUILD ...]
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 
-const [build, dir, defaultVariant, ftBuild] = process.argv.slice(2);
+const [build, dir, defaultVariant, ...ftBuilds] = process.argv.slice(2);
 const readJson = (path) => JSON.parse(readFileSync(path, 'utf8'));
 const readLog = (path) =>
 	readFileSync(path, 'utf8')
@@ -23,8 +24,8 @@ const logSeconds = (entries) =>
 	);
 const manifest = readJson(join(build, 'corpus', 'manifest.json'));
 const log = readLog(join(build, 'train-log.jsonl'));
-// The shipped variants' measurements: the progressive stage's when there is one.
-const measure = readJson(join(ftBuild ?? build, 'measure.json'));
+// The shipped variants' measurements: the last progressive stage's when there is one.
+const measure = readJson(join(ftBuilds.at(-1) ?? build, 'measure.json'));
 const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
 // The factor sets of longrope.json name the weights they were searched on.
 const sha256 = (path) => createHash('sha256').update(readFileSync(path)).digest('hex');
@@ -99,30 +100,32 @@ const params =
 			3 * config.hidden_size * config.intermediate_size) +
 	config.hidden_size;
 
-// The progressive stage: its log, the sets it trained with (sets.json, the Makefile's copy of
-// longrope.json when it started) and train.py --evaluate of its start (BUILD's final.pt) and end.
-const stage = ftBuild && progressiveStage(ftBuild);
-function progressiveStage(ft) {
+// The progressive stages: each one's log, the sets it trained with (sets.json, the Makefile's copy
+// of longrope.json when it started), its settings (stage.json, the Makefile's FT_* values) and
+// train.py --evaluate of its start and end.
+const stages = ftBuilds.map(progressiveStage);
+const stage = stages.at(-1);
+function progressiveStage(ft, index) {
 	const ftLog = readLog(join(ft, 'train-log.jsonl'));
 	const end = ftLog.at(-1);
-	const longWindow = Number(Object.keys(end).find((k) => /^loss_\d+$/.test(k)).slice(5));
-	// The row counts, set names and learning rate are the Makefile's FT_* defaults, checked against
-	// the log (tokens per step, the warmup's peak).
-	const makefile = readFileSync(new URL('./Makefile', import.meta.url), 'utf8');
-	const ftVar = (name) => new RegExp(`^FT_${name} \\?= (\\S+)$`, 'm').exec(makefile)[1];
-	const shortRows = Number(ftVar('BATCH'));
-	const longRows = Number(ftVar('LONG_BATCH'));
-	const lrText = ftVar('LR');
+	const settings = readJson(join(ft, 'stage.json'));
+	const longWindow = settings.window;
+	// The settings, checked against the log: tokens per step, the warmup's peak, the last step.
+	const shortRows = settings.batch;
+	const longRows = settings.longBatch;
+	const lrText = settings.lr;
 	const lr = Number(lrText);
-	const warmup = Number(ftVar('WARMUP'));
+	const warmup = settings.warmup;
 	const peak = ftLog.reduce((best, e) => (e.lr > best.lr ? e : best));
 	if (shortRows * window + longRows * longWindow !== end.tokens / end.step) {
 		throw new Error(
 			`card: ${ft}/train-log.jsonl has ${end.tokens / end.step} tokens a step, not FT_BATCH ${shortRows} × ${window} + FT_LONG_BATCH ${longRows} × ${longWindow}`,
 		);
 	}
-	if (Math.abs(peak.lr - lr) > 1e-9 || peak.step !== warmup) {
-		throw new Error(`card: ${ft}/train-log.jsonl peaks at lr ${peak.lr} at step ${peak.step}, not FT_LR ${lr} at FT_WARMUP ${warmup}`);
+	if (Math.abs(peak.lr - lr) > 1e-9 || peak.step !== warmup || end.step !== settings.steps) {
+		throw new Error(
+			`card: ${ft}/train-log.jsonl peaks at lr ${peak.lr} at step ${peak.step} and ends at step ${end.step}, not FT_LR ${lr} at FT_WARMUP ${warmup} and FT_STEPS ${settings.steps}`,
+		);
 	}
 	const sets = readJson(join(ft, 'sets.json')).sets;
 	const set = (name, length) => {
@@ -132,13 +135,27 @@ function progressiveStage(ft) {
 		}
 		return found;
 	};
-	// The sets it trained with name the weights they were searched on: the base build's, if so.
-	const baseSha = sha256(join(build, defaultVariant, 'model.onnx'));
-	const searchedOn = sets.every((s) => s.provenance?.modelSha256 === baseSha)
-		? 'searched on the base weights'
-		: 'not all searched on the base weights';
+	// The sets it trained with name the weights they were searched on: those it started from, if so.
+	const startSha = sha256(join(index === 0 ? build : ftBuilds[index - 1], defaultVariant, 'model.onnx'));
+	const from = index === 0 ? 'the base weights' : `stage ${index}'s weights`;
+	const searchedOn = sets.every((s) => s.provenance?.modelSha256 === startSha)
+		? `searched on ${from}`
+		: `not all searched on ${from}`;
 	const docs = (file) => readJson(join(ft, 'tokens', file));
+	// train.py --retrieval-mix "kind=share,…" replaces the retrieval kinds' shares of both row kinds.
+	const mix = settings.retrievalMix
+		? Object.fromEntries(
+				settings.retrievalMix.split(',').map((part) => {
+					const [kind, share] = part.split('=');
+					return [kind, Number(share)];
+				}),
+			)
+		: undefined;
+	const longRetrieval = JSON.parse(/^LONG_RETRIEVAL = (\{.*\})$/m.exec(trainPy)[1]);
 	return {
+		build: ft,
+		settings,
+		from,
 		log: ftLog,
 		end,
 		seconds: logSeconds(ftLog),
@@ -147,11 +164,12 @@ function progressiveStage(ft) {
 		longRows,
 		searchedOn,
 		lrText,
-		threads: ftVar('THREADS'),
+		threads: settings.threads,
 		warmup,
-		shortSet: set(ftVar('SHORT_SET'), window),
-		longSet: set(ftVar('LONG_SET'), longWindow),
-		longRetrieval: JSON.parse(/^LONG_RETRIEVAL = (\{.*\})$/m.exec(trainPy)[1]),
+		shortSet: set(settings.shortSet, window),
+		longSet: set(settings.longSet, longWindow),
+		mix,
+		longRetrieval: mix ? { ...longRetrieval, mix } : longRetrieval,
 		before: readJson(join(ft, 'eval-before.json')),
 		after: readJson(join(ft, 'eval-after.json')),
 		watch: (kind, long) =>
@@ -193,8 +211,8 @@ const beforeAfter = [
 	`| workspace answers right, whole answer greedy (${docCount('workspace', 'watch')} unseen seeds) | ${columns((e) => pct(e.workspace_acc))} |`,
 ].join('\n');
 
-const progressiveSection = stage ? progressiveText(stage) : '';
-function progressiveText(st) {
+const progressiveSection = stages.map(progressiveText).join('');
+function progressiveText(st, index) {
 	const L = st.longWindow;
 	const long = st.longSet;
 	const mix = Object.entries(st.longRetrieval.mix)
@@ -203,19 +221,28 @@ function progressiveText(st) {
 	const cells = (f) => `${f(st.before)} | ${f(st.after)}`;
 	const lossCell = (key) => cells((e) => `${e[key]} (${ppl(e[key])})`);
 	const accCell = (key) => cells((e) => pct(e[key]));
+	const heading =
+		stages.length === 1 ? 'Progressive stage' : `Progressive stage ${index + 1} of ${stages.length}`;
+	const started = index === 0 ? 'The base model above' : `Stage ${index}'s model`;
+	const intro =
+		index === 0
+			? `LongRoPE's recipe (Ding et al. 2024) fine-tunes briefly at a searched longer set, then searches the
+sets again on the fine-tuned weights. `
+			: '';
+	const shortRows = st.mix
+		? `drawn as in the last stage of the base training, but for the retrieval kinds' shares (${mix})`
+		: 'drawn as in the last stage of the base training';
 	return `
-## Progressive stage (LongRoPE sec. 3.3)
+## ${heading} (LongRoPE sec. 3.3)
 
-LongRoPE's recipe (Ding et al. 2024) fine-tunes briefly at a searched longer set, then searches the
-sets again on the fine-tuned weights. The base model above was continued for ${st.end.step} steps, each of
+${intro}${started} was continued for ${st.end.step} steps, each of
 ${st.shortRows} rows of ${window} tokens with the \`${st.shortSet.name}\` set and ${st.longRows} rows of ${L} tokens with the \`${long.name}\` set
 (${L / window}×: per-pair factors ${long.factors[0]}–${long.factors.at(-1)}, nHat ${long.nHat}, attention factor ${long.attentionFactor}), both from the
 \`longrope.json\` of that time (${st.searchedOn}); ${(st.end.tokens / 1e6).toFixed(2)} M tokens at lr ${st.lrText} (warmup ${st.warmup} steps, cosine
-to a tenth) in ${(st.seconds / 60).toFixed(0)} min on 2 CPU cores (${(st.end.tokens / st.seconds).toFixed(0)} tok/s). The ${window}-token rows are drawn as in the last
-stage of the base training; of the ${L}-token rows, ${Math.round(100 * st.longRetrieval.fraction)}% are retrieval documents filled to ${L} tokens
+to a tenth) in ${(st.seconds / 60).toFixed(0)} min on 2 CPU cores (${(st.end.tokens / st.seconds).toFixed(0)} tok/s). The ${window}-token rows are ${shortRows}; of the ${L}-token rows, ${Math.round(100 * st.longRetrieval.fraction)}% are retrieval documents filled to ${L} tokens
 (\`retrieval.ts --window ${L}\`: ${mix}) and the rest windows of the training text.
 
-Before (the base model) and after, on the same held-out text, each window with its set:
+Before (${index === 0 ? 'the base model' : `stage ${index}'s model`}) and after, on the same held-out text, each window with its set:
 
 | measure (train.py --evaluate, PyTorch fp32) | before | after |
 |---|---:|---:|
@@ -261,8 +288,35 @@ ${bundledSets
 Passkeys, "where is X defined" and perplexity per method and length: \`bench/results/quality.md\`.
 `;
 
-// The build folder measured, under the Makefile's defaults (FT_BUILD is BUILD/progressive).
-const measured = stage ? '.model-build/progressive' : '.model-build';
+// The Makefile variables that ran stage k, where they differ from its defaults; and the stages
+// before it for the card (FT_STAGES).
+function makeVars(st, k) {
+	const makefile = readFileSync(new URL('./Makefile', import.meta.url), 'utf8');
+	const fallback = (name) => new RegExp(`^FT_${name} \\?=(.*)$`, 'm').exec(makefile)[1].trim();
+	const given = {
+		BUILD: `.model-build/${basename(st.build)}`,
+		INIT: st.settings.init,
+		WINDOW: st.settings.window,
+		SHORT_SET: st.settings.shortSet,
+		LONG_SET: st.settings.longSet,
+		STEPS: st.settings.steps,
+		BATCH: st.settings.batch,
+		LONG_BATCH: st.settings.longBatch,
+		LR: st.settings.lr,
+		WARMUP: st.settings.warmup,
+		THREADS: st.settings.threads,
+		MIX: st.settings.retrievalMix,
+	};
+	const defaults = { BUILD: '.model-build/progressive', INIT: '.model-build/final.pt' };
+	const vars = Object.entries(given)
+		.filter(([name, value]) => String(value) !== (defaults[name] ?? fallback(name)))
+		.map(([name, value]) => ` FT_${name}=${value}`);
+	const before = stages.slice(0, k + 1).map((s) => `.model-build/${basename(s.build)}`);
+	return vars.join('') + (k > 0 ? ` FT_STAGES="${before.join(' ')}"` : '');
+}
+
+// The build folder measured, as the Makefile names it (FT_BUILD under BUILD).
+const measured = stage ? `.model-build/${basename(stage.build)}` : '.model-build';
 
 const card = `# longrope-tiny — model card
 
@@ -273,7 +327,7 @@ scratch on Python, Go and reStructuredText (the first bundled model, commit fad1
 from that model's shipped 4-bit weights (\`models/train/warmstart.py\`) with the same tokenizer — on
 TypeScript, JavaScript, JSON and Markdown from npm packages, a share of the old sources, and retrieval
 documents (passkeys, workspace questions and ordinary questions about a workspace) with the loss on the
-answer.${init ? ' This build continues the first such build (commit a563a50, whose answers all took one format) with a varied retrieval mix.' : ''}${stage ? ` Then, by LongRoPE's progressive recipe, it was fine-tuned briefly at ${stage.longWindow} tokens with the searched ${stage.longWindow / window}× set and its factor sets were searched again on the fine-tuned weights (sections below).` : ''}
+answer.${init ? ' This build continues the first such build (commit a563a50, whose answers all took one format) with a varied retrieval mix.' : ''}${stage ? ` Then, by LongRoPE's progressive recipe, it was fine-tuned briefly at ${stage.longWindow} tokens with the searched ${stage.longWindow / window}× set${stages.length > 1 ? ` (in ${stages.length} stages, each from the sets searched on the weights before it)` : ''} and its factor sets were searched again on the fine-tuned weights (sections below).` : ''}
 It is bundled so that LongRoPE Assistant works offline on a fresh machine; its rotary tables are
 graph inputs, so the extension's factor sets (LongRoPE, PI, NTK, YaRN) stretch it without retraining.
 
@@ -290,7 +344,12 @@ graph inputs, so the extension's factor sets (LongRoPE, PI, NTK, YaRN) stretch i
 | training (${stage ? 'base stage' : 'this stage'}) | ${last.step} steps of ${batch} × ${window} tokens = ${(last.tokens / 1e6).toFixed(2)} M tokens in ${(seconds / 60).toFixed(0)} min on 2 CPU cores (${(last.tokens / seconds).toFixed(0)} tok/s, PyTorch, 1 intra-op thread + 2 OpenBLAS threads), ${init ? 'continuing the first build (a563a50: 1000 steps, 2.05 M tokens, 38 min from fad1893)' : 'warm start from fad1893'} |
 ${
 	stage
-		? `| training (progressive stage) | ${stage.end.step} steps of ${stage.shortRows} × ${window} (\`${stage.shortSet.name}\` set) + ${stage.longRows} × ${stage.longWindow} tokens (\`${stage.longSet.name}\` set) = ${(stage.end.tokens / 1e6).toFixed(2)} M tokens in ${(stage.seconds / 60).toFixed(0)} min (${(stage.end.tokens / stage.seconds).toFixed(0)} tok/s, ${stage.threads} intra-op threads), from the base stage's checkpoint |
+		? `${stages
+				.map(
+					(st, k) =>
+						`| training (progressive stage${stages.length > 1 ? ` ${k + 1}` : ''}) | ${st.end.step} steps of ${st.shortRows} × ${window} (\`${st.shortSet.name}\` set) + ${st.longRows} × ${st.longWindow} tokens (\`${st.longSet.name}\` set) = ${(st.end.tokens / 1e6).toFixed(2)} M tokens in ${(st.seconds / 60).toFixed(0)} min (${(st.end.tokens / st.seconds).toFixed(0)} tok/s, ${st.threads} intra-op threads), from ${k === 0 ? "the base stage's" : `stage ${k}'s`} checkpoint |`,
+				)
+				.join('\n')}
 | held-out losses at the end of training | old ${stage.end.val_loss}, npm ${stage.end.heldout_loss} at ${window}; npm ${stage.end[`heldout_loss_${stage.longWindow}`]} at ${stage.longWindow} |`
 		: `| final training loss / held-out losses during training | ${last.loss} / old ${lastVal ? `${lastVal.val_loss}, npm ${lastVal.heldout_loss}` : 'n/a'} |`
 }
@@ -367,7 +426,7 @@ ${
 - Its window is ${window} tokens. Longer prompts depend on the factor sets in \`longrope.json\` (the
   search), and quality falls with the stretch. ${
 		stage
-			? `LongRoPE's progressive recipe was run once, at ${stage.longWindow / window}× (\`${stage.longSet.name}\`); the longer sets (${bundledSets
+			? `LongRoPE's progressive recipe was run ${stages.length === 1 ? 'once' : `in ${stages.length} stages`}, at ${stage.longWindow / window}× (\`${stage.longSet.name}\`); the longer sets (${bundledSets
 					.filter((set) => set.maxLength > stage.longWindow)
 					.map((set) => `\`${set.name}\``)
 					.join(', ')}) were searched again on the fine-tuned weights, not fine-tuned at. Past the window, "where is X defined"
@@ -391,12 +450,21 @@ existing build:
 ${
 	stage
 		? `
-The progressive stage, its search and this card (the sets are searched on the installed weights, so
-\`progressive-install\` runs again after the search to write the card with them):
+${
+				stages.length > 1
+					? `The progressive stages, each followed by its search, and this card (the sets are searched on the installed
+weights, so \`progressive-install\` runs again after the last search to write the card with them):`
+					: `The progressive stage, its search and this card (the sets are searched on the installed weights, so
+\`progressive-install\` runs again after the search to write the card with them):`
+			}
 
-    make -f models/train/Makefile progressive-install
-    bash scripts/search-bundled.sh
-    make -f models/train/Makefile progressive-install
+${stages
+	.map(
+		(st, k) => `    make -f models/train/Makefile progressive-install${makeVars(st, k)}
+    bash scripts/search-bundled.sh`,
+	)
+	.join('\n')}
+    make -f models/train/Makefile progressive-install${makeVars(stage, stages.length - 1)}
 `
 		: ''
 }${probeNote}`;
