@@ -100,31 +100,31 @@ export type DecodeOutcome = Pick<
  * or the budget, and stream the text without splitting a character.
  */
 export async function* decodeAnswer(input: DecodeInput): AsyncGenerator<string, DecodeOutcome> {
-	const history = [...input.prompt];
+	const answer: number[] = [];
+	const seen = new Set(input.prompt);
 	const stopIds = new Set(input.stopIds);
 	const text = new TextStream((ids) => input.tokenizer.decode(ids));
 	const stops = new StopStringFilter(input.stopStrings);
 	let logits = input.logits;
-	let newTokens = 0;
 	let stopReason: StopReason = 'max-tokens';
 	let firstTokenMs = 0;
 	const decodeStarted = performance.now();
 	for (;;) {
-		const id = input.sampler.next(logits, history);
-		if (newTokens === 0) firstTokenMs = performance.now() - input.started;
+		const id = input.sampler.next(logits, seen);
+		if (answer.length === 0) firstTokenMs = performance.now() - input.started;
 		if (stopIds.has(id)) {
 			stopReason = 'stop-token';
 			break;
 		}
-		newTokens++;
-		history.push(id);
+		answer.push(id);
+		seen.add(id);
 		const delta = stops.push(text.push(id));
 		if (delta) yield delta;
 		if (stops.stopped) {
 			stopReason = 'stop-string';
 			break;
 		}
-		if (newTokens >= input.maxNewTokens) break;
+		if (answer.length >= input.maxNewTokens) break;
 		throwIfCancelled(input.token);
 		logits = await input.step(id);
 	}
@@ -134,10 +134,11 @@ export async function* decodeAnswer(input: DecodeInput): AsyncGenerator<string, 
 	}
 	const decodeSeconds = (performance.now() - decodeStarted) / 1000;
 	return {
-		newTokens,
-		tokenIds: history.slice(input.prompt.length),
+		newTokens: answer.length,
+		tokenIds: answer,
 		stopReason,
 		timeToFirstTokenMs: firstTokenMs,
-		decodeTokensPerSecond: newTokens > 1 ? (newTokens - 1) / Math.max(1e-9, decodeSeconds) : 0,
+		decodeTokensPerSecond:
+			answer.length > 1 ? (answer.length - 1) / Math.max(1e-9, decodeSeconds) : 0,
 	};
 }

@@ -59,7 +59,12 @@ export class Sampler {
 		this.random = seededRandom(this.options.seed);
 	}
 
-	next(logits: Float32Array, history: readonly number[]): number {
+	/**
+	 * The next token. `seen`: every distinct token of the request so far (prompt and answer), whose
+	 * scores the repetition penalty lowers; the caller keeps it as tokens arrive, since building it
+	 * from an 8k-token history took 0.7 ms a step, a tenth of the bundled model's decode step.
+	 */
+	next(logits: Float32Array, seen: ReadonlySet<number>): number {
 		const { temperature, topK: k, topP, repetitionPenalty } = this.options;
 		if (this.scores.length !== logits.length) {
 			this.scores = new Float64Array(logits.length);
@@ -68,7 +73,7 @@ export class Sampler {
 		const scores = this.scores;
 		scores.set(logits);
 		if (repetitionPenalty !== 1) {
-			for (const id of new Set(history)) {
+			for (const id of seen) {
 				scores[id] =
 					scores[id] > 0
 						? scores[id] / repetitionPenalty

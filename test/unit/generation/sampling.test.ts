@@ -6,22 +6,22 @@ const logits = (...xs: number[]) => Float32Array.from(xs);
 /** Frequencies of `draws` samples; the expected shares are softmax values worked out by hand below. */
 function shares(sampler: Sampler, row: Float32Array, draws: number): number[] {
 	const counts = new Array<number>(row.length).fill(0);
-	for (let k = 0; k < draws; k++) counts[sampler.next(row, [])]++;
+	for (let k = 0; k < draws; k++) counts[sampler.next(row, new Set())]++;
 	return counts.map((c) => c / draws);
 }
 
 describe('Sampler', () => {
 	it('is greedy at temperature 0, ties going to the lower id', () => {
-		assert.equal(new Sampler().next(logits(1, 3, 3, 2), []), 1);
+		assert.equal(new Sampler().next(logits(1, 3, 3, 2), new Set()), 1);
 		assert.equal(argmax([0, -1, 5, 5]), 2);
 	});
 
 	it('applies the repetition penalty to seen tokens only, dividing positive and multiplying negative scores', () => {
 		const sampler = new Sampler({ repetitionPenalty: 2 });
 		// 4/2 = 2 < 3: the seen token 0 loses to token 1.
-		assert.equal(sampler.next(logits(4, 3, -1), [0]), 1);
+		assert.equal(sampler.next(logits(4, 3, -1), new Set([0])), 1);
 		// -1·2 = -2 < -1.5: a seen negative score gets worse.
-		assert.equal(sampler.next(logits(-1, -1.5, -3), [0]), 1);
+		assert.equal(sampler.next(logits(-1, -1.5, -3), new Set([0])), 1);
 	});
 
 	it('keeps only the top k', () => {
@@ -57,7 +57,7 @@ describe('Sampler', () => {
 				{ length: 20 },
 				(
 					(sampler) => () =>
-						sampler.next(row, [])
+						sampler.next(row, new Set())
 				)(new Sampler({ temperature: 1, seed: 9 })),
 			);
 		assert.deepEqual(run(), run());
