@@ -159,6 +159,28 @@ function table(sides: readonly Side[]): string {
 	return lines.join('\n');
 }
 
+/**
+ * The lowest and highest rate of each side's repeats: on a shared machine a side's repeats can
+ * spread wider than the gap between sides, and the medians alone do not show it.
+ */
+function spread(rounds: ReadonlyMap<string, readonly EngineReport[]>): string {
+	const labels = [...rounds.keys()];
+	const lines = [
+		`| lowest–highest of the repeats | ${labels.join(' | ')} |`,
+		`|---|${labels.map(() => '---:').join('|')}|`,
+	];
+	const row = (name: string, pick: (r: EngineReport) => number) => {
+		const cells = labels.map((label) => {
+			const values = (rounds.get(label) ?? []).map(pick);
+			return `${f0(Math.min(...values))}–${f0(Math.max(...values))}`;
+		});
+		lines.push(`| ${name} | ${cells.join(' | ')} |`);
+	};
+	for (const n of PREFILL) row(`prefill tok/s, ${n} tokens`, (r) => r.prefill[n]);
+	for (const n of DECODE) row(`decode tok/s, ${n} cached`, (r) => r.decode[n]);
+	return lines.join('\n');
+}
+
 function agreement(sides: readonly Side[]): string {
 	const [ours, ...others] = sides;
 	return DECODE.map((n) => {
@@ -194,6 +216,8 @@ async function main(): Promise<void> {
 		table(sides),
 		'',
 		agreement(sides),
+		'',
+		spread(rounds),
 		'',
 	].join('\n');
 	process.stdout.write(md);
