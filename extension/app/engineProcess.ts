@@ -116,7 +116,7 @@ function modelInfo(
 		location: model.description.location,
 		name: model.description.name,
 		format: model.description.format,
-		warnings: [...(model.warnings ?? []), ...warnings],
+		warnings,
 		kvBytesPerToken: model.kvBytesPerToken,
 		originalWindow:
 			windows.kind === 'factor-sets' ? windows.rope.geometry.originalWindow : windows.window,

@@ -27,7 +27,7 @@ export interface OpenedModel {
 	readonly model: LanguageModel;
 	/** The tokenizer.json that counts tokens (the token-count cache is kept per tokenizer). */
 	readonly tokenizerFile: string;
-	/** For people: what of the choice this model cannot do, and what it does instead. */
+	/** For people: the model's own warnings, and what of the choice it cannot do. */
 	readonly warnings: readonly string[];
 }
 
@@ -52,7 +52,7 @@ export async function openModel(choice: ModelChoice): Promise<OpenedModel> {
 			...options,
 			kvType: choice.kvPrecision,
 		});
-		return { model, tokenizerFile, warnings: [] };
+		return { model, tokenizerFile, warnings: model.warnings };
 	}
 	const model = await LocalModel.load(choice.folder, options);
 	const warnings =

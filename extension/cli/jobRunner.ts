@@ -41,8 +41,7 @@ export async function runCliJob<T>(
 	body: (context: JobContext) => Promise<T>,
 ): Promise<T> {
 	const { model, tokenizerFile, warnings } = await openModel(choice);
-	for (const warning of [...(model.warnings ?? []), ...warnings])
-		io.stderr(`warning: ${warning}\n`);
+	for (const warning of warnings) io.stderr(`warning: ${warning}\n`);
 	const source = new CancellationTokenSource();
 	const onSigint = interruptHandler(
 		() => source.cancel(),

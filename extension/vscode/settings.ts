@@ -1,6 +1,6 @@
 import { DEFAULT_SAMPLING, type AnswerSettings } from '../app/jobContext';
 import type { SamplingOptions } from '../engine/generation/sampling';
-import type { KvType } from '../runtime/genai/adaptGraph';
+import { isKvType, type KvType } from '../runtime/genai/adaptGraph';
 import type { RemoteEndpoint } from '../runtime/remoteEndpoint';
 
 /** What the extension reads from `longrope.*`, checked, with defaults where a value is unusable. */
@@ -111,7 +111,7 @@ export function readSettings(settings: SettingsSource): CheckedSettings {
 	);
 	const precision = settings.get<unknown>('kvCachePrecision', DEFAULTS.kvCachePrecision);
 	let kvCachePrecision: KvType = DEFAULTS.kvCachePrecision;
-	if (precision === 'float32' || precision === 'float16') {
+	if (isKvType(precision)) {
 		kvCachePrecision = precision;
 	} else {
 		problems.push(

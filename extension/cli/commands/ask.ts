@@ -5,6 +5,7 @@ import type { ModelChoice } from '../../app/models';
 import type { Citation } from '../../engine/workspace/citations';
 import { openWorkspace } from '../../app/workspaceSource';
 import { DEFAULT_MAX_KV_CACHE_BYTES } from '../../runtime/decoding';
+import { isKvType } from '../../runtime/genai/adaptGraph';
 import { tokensSha256 } from '../../runtime/textSamples';
 import {
 	booleanFlag,
@@ -51,7 +52,7 @@ export const MODEL_FLAGS: readonly FlagSpec[] = [
 /** The model and how to run it, from the flags (the editor reads the same from its settings). */
 export function modelChoice(args: ParsedArgs): ModelChoice {
 	const precision = stringFlag(args, 'kv-precision');
-	if (precision !== undefined && precision !== 'float32' && precision !== 'float16') {
+	if (precision !== undefined && !isKvType(precision)) {
 		throw new UsageError(`--kv-precision must be float32 or float16 (got "${precision}")`);
 	}
 	const cacheMb = positiveIntegerFlag(args, 'kv-cache-mb');

@@ -57,6 +57,11 @@ export interface AdaptedGraph {
 
 export type KvType = 'float32' | 'float16';
 
+/** A KV element type as a user may name it (a setting, a flag). */
+export function isKvType(value: unknown): value is KvType {
+	return value === 'float32' || value === 'float16';
+}
+
 /** What adapted.json records beside the adapted graph, to reuse it without decoding again. */
 type Meta = Omit<
 	AdaptedGraph,
