@@ -9,9 +9,10 @@ import type { AskRequest } from './askJob';
 import type { JobEvent } from './events';
 import type { ModelChoice } from './models';
 import type { SummarizeRequest } from './summarizeJob';
+import type { CountingChoice } from './tokenCounts';
 import type { WorkspaceSource } from './workspaceSource';
 
-export interface EngineLoad extends ModelChoice {
+export interface EngineLoad extends ModelChoice, CountingChoice {
 	/** Where token counts are kept between sessions (the extension's global storage). */
 	readonly cacheDir?: string;
 }

@@ -54,7 +54,9 @@ class EngineState {
 	async load(load: EngineLoad): Promise<ModelInfo> {
 		const started = performance.now();
 		const opened = await this.models.get(load);
-		if (!opened.reused || !this.counts) {
+		const lineNumbers = load.lineNumbers ?? true;
+		// Another way of showing files changes every count and every prompt: a new chat too.
+		if (!opened.reused || this.counts?.counter.lineNumbers !== lineNumbers) {
 			this.chat?.dispose();
 			this.chat = undefined;
 			this.chatContext = undefined;
@@ -63,6 +65,7 @@ class EngineState {
 				opened.tokenizerFile,
 				(message) => log(message),
 				load.cacheDir,
+				{ lineNumbers },
 			);
 		}
 		this.opened = opened;

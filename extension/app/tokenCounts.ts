@@ -10,6 +10,11 @@ export interface PersistentCounter {
 	save(): void;
 }
 
+/** How prompts show file text: each line after its number (the default), or as it is. */
+export interface CountingChoice {
+	readonly lineNumbers?: boolean;
+}
+
 /**
  * Counts by content hash, kept per tokenizer in `cacheDir` (default the user's cache folder), so
  * a second question tokenizes only what changed. Without a tokenizer file or a writable folder
@@ -20,6 +25,7 @@ export function openTokenCounter(
 	tokenizerFile: string | undefined,
 	warn: (message: string) => void,
 	cacheDir: string = defaultCacheDir(),
+	choice: CountingChoice = {},
 ): PersistentCounter {
 	let store: TokenCountStore | undefined;
 	if (tokenizerFile) {
@@ -30,7 +36,12 @@ export function openTokenCounter(
 		}
 	}
 	return {
-		counter: new TokenCounter(tokenizer, sha256Hex, store ?? new MemoryTokenCountCache()),
+		counter: new TokenCounter(
+			tokenizer,
+			sha256Hex,
+			store ?? new MemoryTokenCountCache(),
+			choice.lineNumbers ?? true,
+		),
 		save: () => {
 			try {
 				store?.save();

@@ -2,7 +2,7 @@ import { CancellationTokenSource } from '../engine/cancellation';
 import type { EmitEvent } from '../app/events';
 import type { JobContext } from '../app/jobContext';
 import { openModel, type ModelChoice } from '../app/models';
-import { openTokenCounter } from '../app/tokenCounts';
+import { openTokenCounter, type CountingChoice } from '../app/tokenCounts';
 import type { CliIo } from './command';
 
 /** The exit status of a command stopped by Ctrl-C (128 + SIGINT), as shells report it. */
@@ -35,7 +35,7 @@ export function interruptHandler(
  * quits); the model is disposed whatever happens.
  */
 export async function runCliJob<T>(
-	choice: ModelChoice,
+	choice: ModelChoice & CountingChoice,
 	io: CliIo,
 	emit: EmitEvent,
 	body: (context: JobContext) => Promise<T>,
@@ -50,8 +50,12 @@ export async function runCliJob<T>(
 	);
 	process.on('SIGINT', onSigint);
 	try {
-		const counts = openTokenCounter(model.tokenizer, tokenizerFile, (message) =>
-			io.stderr(`warning: ${message}\n`),
+		const counts = openTokenCounter(
+			model.tokenizer,
+			tokenizerFile,
+			(message) => io.stderr(`warning: ${message}\n`),
+			undefined,
+			choice,
 		);
 		return await body({ model, counts, emit, token: source.token });
 	} finally {

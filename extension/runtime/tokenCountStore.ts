@@ -18,8 +18,12 @@ export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
 	return path.join(base, 'longrope-assistant');
 }
 
+// 2: counts of files as prompts show them (numbered, keyed by hash; plain, by `hash:plain`).
+// Version 1's counts, of plain text keyed by hash alone, are dropped.
+const VERSION = 2;
+
 interface StoreFile {
-	readonly version: 1;
+	readonly version: typeof VERSION;
 	readonly tokenizer: string;
 	readonly counts: Record<string, number>;
 }
@@ -77,7 +81,7 @@ export class TokenCountStore implements TokenCountCache {
 		if (!this.dirty) return;
 		const counts: Record<string, number> = {};
 		for (const [hash, tokens] of this.memory.entries()) counts[hash] = tokens;
-		const doc: StoreFile = { version: 1, tokenizer: this.tokenizerHash, counts };
+		const doc: StoreFile = { version: VERSION, tokenizer: this.tokenizerHash, counts };
 		mkdirSync(path.dirname(this.file), { recursive: true });
 		const temp = `${this.file}.${process.pid}.tmp`;
 		writeFileSync(temp, JSON.stringify(doc));
@@ -89,7 +93,8 @@ export class TokenCountStore implements TokenCountCache {
 		if (!existsSync(this.file)) return;
 		try {
 			const doc = JSON.parse(readFileSync(this.file, 'utf8')) as Partial<StoreFile>;
-			if (doc.version !== 1 || doc.tokenizer !== this.tokenizerHash || !doc.counts) return;
+			if (doc.version !== VERSION || doc.tokenizer !== this.tokenizerHash || !doc.counts)
+				return;
 			for (const [hash, tokens] of Object.entries(doc.counts)) {
 				if (Number.isInteger(tokens) && tokens >= 0) this.memory.set(hash, tokens);
 			}

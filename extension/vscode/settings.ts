@@ -15,6 +15,8 @@ export interface Settings {
 	readonly kvCachePrecision: KvType;
 	/** onnxruntime intra-op threads; 0: one per core. */
 	readonly threads: number;
+	/** Prompts show each file line after its number (off: as it is, fewer tokens). */
+	readonly lineNumbers: boolean;
 	readonly sampling: SamplingOptions;
 	/** Read files behind links whose real path is outside the workspace (off: listed as skipped). */
 	readonly followExternalLinks: boolean;
@@ -31,6 +33,7 @@ export const DEFAULTS = {
 	maxKvCacheMB: 1024,
 	kvCachePrecision: 'float32',
 	threads: 0,
+	lineNumbers: true,
 	...DEFAULT_SAMPLING,
 } as const;
 
@@ -125,6 +128,13 @@ export function readSettings(settings: SettingsSource): CheckedSettings {
 		0,
 		256,
 	);
+	const numbers = settings.get<unknown>('lineNumbers', DEFAULTS.lineNumbers);
+	if (typeof numbers !== 'boolean') {
+		problems.push(
+			`longrope.lineNumbers must be true or false, not ${JSON.stringify(numbers)}; using ${DEFAULTS.lineNumbers}`,
+		);
+	}
+	const lineNumbers = typeof numbers === 'boolean' ? numbers : DEFAULTS.lineNumbers;
 	const temperature = real(
 		'sampling.temperature',
 		settings.get<number>('sampling.temperature', DEFAULTS.temperature),
@@ -185,6 +195,7 @@ export function readSettings(settings: SettingsSource): CheckedSettings {
 			maxKvCacheBytes: maxKvCacheMB * 1024 * 1024,
 			kvCachePrecision,
 			threads,
+			lineNumbers,
 			sampling: { temperature, topP, topK, repetitionPenalty },
 			followExternalLinks: settings.get<boolean>('followExternalLinks', false) === true,
 		},

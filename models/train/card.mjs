@@ -169,6 +169,9 @@ function progressiveStage(ft, index) {
 		shortSet: set(settings.shortSet, window),
 		longSet: set(settings.longSet, longWindow),
 		mix,
+		// Prompts show files with numbered lines (filePrompts.ts numberLines) from stage 3 on; older
+		// stage.json files, written before, lack the field.
+		lineNumbers: settings.lineNumbers === true,
 		longRetrieval: mix ? { ...longRetrieval, mix } : longRetrieval,
 		before: readJson(join(ft, 'eval-before.json')),
 		after: readJson(join(ft, 'eval-after.json')),
@@ -212,6 +215,14 @@ const beforeAfter = [
 ].join('\n');
 
 const progressiveSection = stages.map(progressiveText).join('');
+/** Said of the stage whose retrieval documents first number the files' lines. */
+function numberedText(st, index) {
+	if (!st.lineNumbers || (index > 0 && stages[index - 1].lineNumbers)) return '';
+	return ` Its retrieval documents show each file line after its number and a tab (\`numberLines\` of
+\`filePrompts.ts\`), as the extension's prompts do from this stage on, so that a citation copies the
+number instead of counting lines; the training before it saw files without numbers, and "before" below
+is the earlier model on the numbered documents.`;
+}
 function progressiveText(st, index) {
 	const L = st.longWindow;
 	const long = st.longSet;
@@ -240,7 +251,7 @@ ${st.shortRows} rows of ${window} tokens with the \`${st.shortSet.name}\` set an
 (${L / window}×: per-pair factors ${long.factors[0]}–${long.factors.at(-1)}, nHat ${long.nHat}, attention factor ${long.attentionFactor}), both from the
 \`longrope.json\` of that time (${st.searchedOn}); ${(st.end.tokens / 1e6).toFixed(2)} M tokens at lr ${st.lrText} (warmup ${st.warmup} steps, cosine
 to a tenth) in ${(st.seconds / 60).toFixed(0)} min on 2 CPU cores (${(st.end.tokens / st.seconds).toFixed(0)} tok/s). The ${window}-token rows are ${shortRows}; of the ${L}-token rows, ${Math.round(100 * st.longRetrieval.fraction)}% are retrieval documents filled to ${L} tokens
-(\`retrieval.ts --window ${L}\`: ${mix}) and the rest windows of the training text.
+(\`retrieval.ts --window ${L}\`: ${mix}) and the rest windows of the training text.${numberedText(st, index)}
 
 Before (${index === 0 ? 'the base model' : `stage ${index}'s model`}) and after, on the same held-out text, each window with its set:
 

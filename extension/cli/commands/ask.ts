@@ -2,6 +2,7 @@ import { askJob } from '../../app/askJob';
 import { DEFAULT_SAMPLING } from '../../app/jobContext';
 import { sourcesOf } from '../../app/events';
 import type { ModelChoice } from '../../app/models';
+import type { CountingChoice } from '../../app/tokenCounts';
 import type { Citation } from '../../engine/workspace/citations';
 import { openWorkspace } from '../../app/workspaceSource';
 import { DEFAULT_MAX_KV_CACHE_BYTES } from '../../runtime/decoding';
@@ -47,13 +48,23 @@ export const MODEL_FLAGS: readonly FlagSpec[] = [
 		value: 'N',
 		description: "onnxruntime's intra-op threads (default: one per physical core)",
 	},
+	{
+		name: 'line-numbers',
+		value: 'on|off',
+		description:
+			'show file lines after their numbers (default on: citations copy them); off saves the tokens they cost',
+	},
 ];
 
 /** The model and how to run it, from the flags (the editor reads the same from its settings). */
-export function modelChoice(args: ParsedArgs): ModelChoice {
+export function modelChoice(args: ParsedArgs): ModelChoice & CountingChoice {
 	const precision = stringFlag(args, 'kv-precision');
 	if (precision !== undefined && !isKvType(precision)) {
 		throw new UsageError(`--kv-precision must be float32 or float16 (got "${precision}")`);
+	}
+	const lineNumbers = stringFlag(args, 'line-numbers');
+	if (lineNumbers !== undefined && lineNumbers !== 'on' && lineNumbers !== 'off') {
+		throw new UsageError(`--line-numbers must be on or off (got "${lineNumbers}")`);
 	}
 	const cacheMb = positiveIntegerFlag(args, 'kv-cache-mb');
 	return {
@@ -61,6 +72,7 @@ export function modelChoice(args: ParsedArgs): ModelChoice {
 		threads: positiveIntegerFlag(args, 'threads'),
 		...(cacheMb ? { maxKvCacheBytes: cacheMb * 2 ** 20 } : {}),
 		...(precision ? { kvPrecision: precision } : {}),
+		...(lineNumbers ? { lineNumbers: lineNumbers === 'on' } : {}),
 	};
 }
 

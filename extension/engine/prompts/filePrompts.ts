@@ -2,7 +2,8 @@ import type { ChatMessage } from '../generation/chatTemplate';
 
 /**
  * A file (or part of one) as the model sees it: a header with its path, language and, when only
- * part is shown, which lines; then the text; then, when the tail was cut, a visible marker.
+ * part is shown, which lines; then the text, each line after its number (numberLines); then,
+ * when the tail was cut, a visible marker.
  */
 export interface PromptFile {
 	readonly path: string;
@@ -12,6 +13,8 @@ export interface PromptFile {
 	readonly lines?: { readonly from: number; readonly to: number; readonly of: number };
 	/** The text is the editor's selection. */
 	readonly selection?: boolean;
+	/** Lines are shown without their numbers (`longrope.lineNumbers` off). */
+	readonly unnumbered?: boolean;
 	/** The tail was cut to fit: the marker names the lines left out. */
 	readonly cut?: {
 		readonly from: number;
@@ -71,8 +74,27 @@ export function cutMarker(cut: NonNullable<PromptFile['cut']>): string {
 	return `[… ${what} of ${cut.of} not shown: no room in the context]\n`;
 }
 
+/**
+ * Text with each line's number and a tab before it (as `cat -n` writes it, without the padding,
+ * which costs tokens), counting from `from`. A model that must cite `path:line` copies the number
+ * instead of counting lines, which a small model cannot do and a large one gets wrong.
+ */
+export function numberLines(text: string, from = 1): string {
+	if (text === '') return '';
+	let line = from;
+	let out = `${line}\t`;
+	let start = 0;
+	for (let at = text.indexOf('\n'); at >= 0; at = text.indexOf('\n', start)) {
+		out += text.slice(start, at + 1);
+		start = at + 1;
+		if (start < text.length) out += `${++line}\t`;
+	}
+	return out + text.slice(start);
+}
+
 export function renderFile(file: PromptFile): string {
-	const text = file.text === '' || file.text.endsWith('\n') ? file.text : `${file.text}\n`;
+	const shown = file.unnumbered ? file.text : numberLines(file.text, file.lines?.from ?? 1);
+	const text = shown === '' || shown.endsWith('\n') ? shown : `${shown}\n`;
 	return `${fileHeader(file)}${text}${file.cut ? cutMarker(file.cut) : ''}`;
 }
 

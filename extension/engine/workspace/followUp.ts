@@ -83,7 +83,8 @@ export function fitFollowUp(options: {
 			history = history.slice(1);
 		} else if (files.length > 0) {
 			const last = files[files.length - 1];
-			const cut = cutTail(last, counter.count(last.text) - over - SLACK, counter);
+			const shown = counter.countLines(last.text, last.lines?.from ?? 1);
+			const cut = cutTail(last, shown - over - SLACK, counter);
 			files = cut ? [...files.slice(0, -1), cut] : files.slice(0, -1);
 		} else if (history.length > 0) {
 			history = history.slice(1);
@@ -101,9 +102,9 @@ function cutTail(
 	counter: TokenCounter,
 ): PromptFile | undefined {
 	if (maxTokens < MIN_KEPT_TOKENS) return undefined;
-	const head = headWithin(file.text, maxTokens, (t) => counter.count(t));
-	if (head.lines === 0 || head.tokens < MIN_KEPT_TOKENS) return undefined;
 	const from = file.lines?.from ?? 1;
+	const head = headWithin(file.text, maxTokens, (t) => counter.countLines(t, from));
+	if (head.lines === 0 || head.tokens < MIN_KEPT_TOKENS) return undefined;
 	const of = file.lines?.of ?? lineCount(file.text);
 	// A line cut in part is shown (to) and named by the marker (from), as the packer does.
 	const to = from + head.lines - (head.partial ? 0 : 1);

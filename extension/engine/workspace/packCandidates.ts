@@ -96,7 +96,7 @@ export function rankCandidates(options: CandidateOptions): Candidate[] {
 			priority: 'selection',
 			score: 0,
 			selection,
-			tokens: counter.count(selection.text),
+			tokens: counter.countLines(selection.text, selection.fromLine),
 			headerTokens: counter.count(
 				fileHeader({
 					path: selection.path,
@@ -107,7 +107,7 @@ export function rankCandidates(options: CandidateOptions): Candidate[] {
 			),
 			lines: lineCount(selection.text),
 			fileLines: of,
-			firstLineTokens: counter.count(firstLine(selection.text)),
+			firstLineTokens: counter.countLines(firstLine(selection.text), selection.fromLine),
 		});
 	}
 	return candidates.sort(comparePackingOrder);

@@ -351,6 +351,7 @@ async function place(
 				language: c.language,
 				text,
 				...(c.selection ? { selection: true, lines } : {}),
+				...(counter.lineNumbers ? {} : { unnumbered: true }),
 			};
 			const tokens =
 				whole(textTokens, text) - c.headerTokens + counter.count(fileHeader(file));
@@ -367,9 +368,9 @@ async function place(
 			omit(c, left); // it grew since it was counted
 			continue;
 		}
-		const head = headWithin(text, limit, (t) => counter.count(t), textTokens);
 		// Lines of the file (or of the selection's range) shown, and those cut.
 		const first = c.selection ? c.selection.fromLine : 1;
+		const head = headWithin(text, limit, (t) => counter.countLines(t, first), textTokens);
 		const last = c.selection ? c.selection.toLine : Math.max(lineCount(text), 1);
 		const of = c.selection ? c.fileLines : last;
 		const through = first + head.lines - (head.partial ? 0 : 1);
@@ -387,6 +388,7 @@ async function place(
 			lines,
 			cut,
 			...(c.selection ? { selection: true } : {}),
+			...(counter.lineNumbers ? {} : { unnumbered: true }),
 		};
 		const tokens =
 			counter.count(fileHeader(file)) +

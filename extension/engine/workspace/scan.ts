@@ -135,7 +135,7 @@ export async function scanWorkspace(
 					hash: counted.hash,
 					tokens: counted.tokens,
 					headerTokens: counter.count(fileHeader({ path: entry.path, language })),
-					firstLineTokens: counter.count(firstLine(entry.text)),
+					firstLineTokens: counter.countLines(firstLine(entry.text)),
 					lines: lineCount(entry.text),
 					...(terms.length > 0 ? { terms: termCounts(entry.text, terms) } : {}),
 				});

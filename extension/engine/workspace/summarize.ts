@@ -193,7 +193,7 @@ async function mapReduce(
 		for (const slice of parts[k]) {
 			const text = await options.readText(slice.record.path);
 			if (text === undefined) continue;
-			files.push(sliceFile(slice, text));
+			files.push(sliceFile(slice, text, counter.lineNumbers));
 			const list = partOf.get(slice.record.path) ?? [];
 			list.push(k + 1);
 			partOf.set(slice.record.path, list);
@@ -212,8 +212,11 @@ async function mapReduce(
 		while (rendered.ids.length + answerTokens > window.window && files.length > 0) {
 			const last = files[files.length - 1];
 			const over = rendered.ids.length + answerTokens - window.window;
-			const head = headWithin(last.text, counter.count(last.text) - over - SLACK, (t) =>
-				counter.count(t),
+			const from = last.lines?.from ?? 1;
+			const head = headWithin(
+				last.text,
+				counter.countLines(last.text, from) - over - SLACK,
+				(t) => counter.countLines(t, from),
 			);
 			if (head.text.length === 0) files.pop();
 			else files[files.length - 1] = { ...last, text: head.text };

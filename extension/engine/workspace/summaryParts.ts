@@ -30,7 +30,7 @@ export function splitLines(
 	let rest = text;
 	let line = 1;
 	while (rest.length > 0) {
-		const head = headWithin(rest, budget, (t) => counter.count(t));
+		const head = headWithin(rest, budget, (t) => counter.countLines(t, line));
 		// A line longer than a part is kept whole in a part of its own; the map step cuts it.
 		const lines = Math.max(1, head.lines);
 		ranges.push({ from: line, to: line + lines - 1 });
@@ -50,9 +50,10 @@ function dropLines(text: string, lines: number): string {
 	return text.slice(at);
 }
 
-export function sliceFile(slice: Slice, text: string): PromptFile {
+export function sliceFile(slice: Slice, text: string, lineNumbers: boolean): PromptFile {
 	const { record, lines } = slice;
-	if (!lines) return { path: record.path, language: record.language, text };
+	const shown = lineNumbers ? {} : { unnumbered: true };
+	if (!lines) return { path: record.path, language: record.language, text, ...shown };
 	const of = lineCount(text);
 	const body = dropLines(text, lines.from - 1);
 	let end = 0;
@@ -65,6 +66,7 @@ export function sliceFile(slice: Slice, text: string): PromptFile {
 		language: record.language,
 		text: body.slice(0, end),
 		lines: { from: lines.from, to: lines.to, of },
+		...shown,
 	};
 }
 

@@ -1,4 +1,5 @@
 import type { TextTokenizer } from '../generation/tokenizer';
+import { numberLines } from '../prompts/filePrompts';
 
 /** Token counts by content hash; the runtime keeps one per tokenizer on disk. */
 export interface TokenCountCache {
@@ -56,10 +57,15 @@ export class TokenCounter {
 	hits = 0;
 	misses = 0;
 
+	/**
+	 * `lineNumbers`: prompts show file lines after their numbers (numberLines), and counts include
+	 * them; off, file text is shown and counted as it is (`longrope.lineNumbers`).
+	 */
 	constructor(
 		readonly tokenizer: TextTokenizer,
 		private readonly hash: ContentHasher,
 		private readonly cache: TokenCountCache = new MemoryTokenCountCache(),
+		readonly lineNumbers = true,
 	) {}
 
 	/** Tokens of a short text (headers, questions, markers); not cached. */
@@ -67,17 +73,24 @@ export class TokenCounter {
 		return text.length === 0 ? 0 : this.tokenizer.encode(text).length;
 	}
 
-	/** Tokens of a file's text, through the cache. */
+	/** Tokens of file text as prompts show it, its lines numbered from `from` when they are. */
+	countLines(text: string, from = 1): number {
+		return this.count(this.lineNumbers ? numberLines(text, from) : text);
+	}
+
+	/** Tokens of a whole file as prompts show it, through the cache. */
 	countFile(text: string): CountedText {
 		const hash = this.hash(text);
-		const cached = this.cache.get(hash);
+		// The two ways of showing a file count apart; one cache file holds both.
+		const key = this.lineNumbers ? hash : `${hash}:plain`;
+		const cached = this.cache.get(key);
 		if (cached !== undefined) {
 			this.hits++;
 			return { tokens: cached, hash };
 		}
 		this.misses++;
-		const tokens = this.count(text);
-		this.cache.set(hash, tokens);
+		const tokens = this.countLines(text);
+		this.cache.set(key, tokens);
 		return { tokens, hash };
 	}
 

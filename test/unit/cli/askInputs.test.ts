@@ -1,11 +1,13 @@
 import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { COMMANDS } from '../../../extension/cli/commands';
 import { EXIT_INTERRUPTED, interruptHandler } from '../../../extension/cli/jobRunner';
 import { runCli } from '../../../extension/cli/runCli';
+import { numberLines } from '../../../extension/engine/prompts/filePrompts';
+import { HfTokenizer } from '../../../extension/runtime/hfTokenizer';
 
 const ROOT = path.resolve(__dirname, '../../..');
 const CLI = path.join(ROOT, 'dist', 'cli.js');
@@ -111,6 +113,33 @@ describe('ask: where the question and the files come from', function () {
 		const zero = await cli(['ask', ...args, '--kv-cache-mb', '0']);
 		assert.equal(zero.code, 2);
 		assert.match(zero.stderr, /--kv-cache-mb must be a positive integer \(got "0"\)/);
+	});
+
+	it('--line-numbers off shows files as they are: the file costs exactly the tokens of its numbers less', async () => {
+		const args = ['What is a?', '--workspace', root, '--model', MODEL, '--max-new-tokens', '1'];
+		const tokensOf = async (extra: string[]) => {
+			const run = await cli(['ask', ...args, ...extra, '--json']);
+			assert.equal(run.code, 0, run.stderr);
+			const files = (JSON.parse(run.stdout) as { files: { path: string; tokens: number }[] })
+				.files;
+			return files.find((f) => f.path === 'a.ts')?.tokens;
+		};
+		const tokenizer = new HfTokenizer(
+			JSON.parse(readFileSync(path.join(MODEL, 'tokenizer.json'), 'utf8')) as Record<
+				string,
+				unknown
+			>,
+			'tokenizer.json',
+		);
+		const text = 'export const a = 1;\n';
+		const numbers = tokenizer.encode(numberLines(text)).length - tokenizer.encode(text).length;
+		assert.ok(numbers > 0);
+		const on = await tokensOf([]);
+		assert.equal(await tokensOf(['--line-numbers', 'on']), on);
+		assert.equal(await tokensOf(['--line-numbers', 'off']), (on ?? 0) - numbers);
+		const wrong = await cli(['ask', ...args, '--line-numbers', 'no']);
+		assert.equal(wrong.code, 2);
+		assert.match(wrong.stderr, /--line-numbers must be on or off \(got "no"\)/);
 	});
 
 	it('the bundle: a 40 KB question on the command line is an error message, not a crash', function () {

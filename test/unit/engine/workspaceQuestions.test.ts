@@ -32,7 +32,6 @@ describe('workspace questions', () => {
 					'config/prompt.json',
 					'docs/chunk.md',
 					'docs/entry.md',
-					'docs/schema.md',
 					'server/model.ts',
 					'src/prompt.ts',
 					'src/util/prompt.ts',
@@ -58,6 +57,11 @@ describe('workspace questions', () => {
 				{ path: definitions[0].path, line: definitions[0].line },
 			);
 			assert.ok(q.answer.includes(`${q.path}:${q.line}`), `seed ${seed}`);
+			// The prompt shows the line's number before it: the answer copies it.
+			assert.ok(
+				q.messages[1].content.includes(`\n${q.line}\texport function ${q.name}(`),
+				`seed ${seed}`,
+			);
 			if (q.kind === 'returns') {
 				const returns = /\): (.+) \{$/.exec(definitions[0].text)?.[1];
 				assert.ok(q.answer.includes(`returns \`${returns}\``), `seed ${seed}`);

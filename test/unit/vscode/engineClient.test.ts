@@ -3,6 +3,8 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { CancellationTokenSource } from '../../../extension/engine/cancellation';
+import { numberLines } from '../../../extension/engine/prompts/filePrompts';
+import { HfTokenizer } from '../../../extension/runtime/hfTokenizer';
 import { findModelFolder } from '../../../extension/runtime/modelFolder';
 import { loadModelFolderRopeConfig } from '../../../extension/runtime/ropeConfigFiles';
 import { saveSearchedModel } from '../../../extension/vscode/searchedModel';
@@ -168,6 +170,43 @@ describe('engine process (the model off the extension host)', function () {
 		const rethreaded = await client.load({ folder: MODEL as string, threads: 2, cacheDir });
 		assert.equal(rethreaded.reused, false);
 		assert.equal(first.location, rethreaded.location);
+	});
+
+	it('line numbers off keeps the weights and counts files without them; on again counts them', async () => {
+		const root = workspace();
+		const mathTokens = async (lineNumbers: boolean) => {
+			const loaded = await client.load({
+				folder: MODEL as string,
+				threads: 1,
+				maxKvCacheBytes: 1 << 28,
+				cacheDir,
+				lineNumbers,
+			});
+			const { events, emit } = recorder();
+			await client.run(
+				ask(root, 'What does add do?', 4),
+				emit,
+				new CancellationTokenSource().token,
+			);
+			const manifest = events.find((e) => e.type === 'manifest');
+			const math =
+				manifest?.type === 'manifest'
+					? manifest.files.find((f) => f.path === 'src/math.ts')
+					: undefined;
+			return { reused: loaded.reused, tokens: math?.fileTokens };
+		};
+		await load();
+		const tokenizer = new HfTokenizer(
+			JSON.parse(
+				readFileSync(path.join(MODEL as string, 'tokenizer.json'), 'utf8'),
+			) as Record<string, unknown>,
+			'tokenizer.json',
+		);
+		const text = readFileSync(path.join(root, 'src', 'math.ts'), 'utf8');
+		const off = await mathTokens(false);
+		assert.deepEqual(off, { reused: true, tokens: tokenizer.encode(text).length });
+		const on = await mathTokens(true);
+		assert.deepEqual(on, { reused: true, tokens: tokenizer.encode(numberLines(text)).length });
 	});
 
 	it('a crashed engine rejects what was pending, and the next request starts a new one', async () => {

@@ -16,6 +16,7 @@ describe('settings', () => {
 		assert.equal(settings.factorSet, 'auto');
 		assert.equal(settings.maxKvCacheBytes, 1024 * 1024 * 1024);
 		assert.equal(settings.kvCachePrecision, 'float32');
+		assert.equal(settings.lineNumbers, true);
 		assert.deepEqual(settings.sampling, {
 			temperature: 0,
 			topP: 1,
@@ -62,6 +63,17 @@ describe('settings', () => {
 		assert.equal(settings.kvCachePrecision, 'float32');
 		assert.deepEqual(problems, [
 			'longrope.kvCachePrecision must be "float32" or "float16", not "fp16"; using float32',
+		]);
+	});
+
+	it('line numbers: false is taken, anything but a boolean is named and the default used', () => {
+		const off = readSettings(source({ lineNumbers: false }));
+		assert.deepEqual(off.problems, []);
+		assert.equal(off.settings.lineNumbers, false);
+		const { settings, problems } = readSettings(source({ lineNumbers: 'no' }));
+		assert.equal(settings.lineNumbers, true);
+		assert.deepEqual(problems, [
+			'longrope.lineNumbers must be true or false, not "no"; using true',
 		]);
 	});
 

@@ -2,6 +2,7 @@ import * as assert from 'node:assert/strict';
 import type { RopeConfig } from '../../../extension/engine/factorSet';
 import { buildChatPrompt } from '../../../extension/engine/generation/chatTemplate';
 import { ropeConfigFromHf } from '../../../extension/engine/hfRopeConfig';
+import { numberLines } from '../../../extension/engine/prompts/filePrompts';
 import { manifestProblems, type ManifestFile } from '../../../extension/engine/workspace/manifest';
 import { packContext, type PackedContext } from '../../../extension/engine/workspace/packer';
 import { textFromReader } from '../../../extension/engine/workspace/questionContext';
@@ -30,11 +31,12 @@ interface PackCase {
 	focus?: EditorFocus;
 	maxTokens?: number;
 	reader?: MemoryReader;
+	lineNumbers?: boolean;
 }
 
 async function pack(c: PackCase): Promise<PackedContext & { counter: TokenCounter }> {
 	const tokenizer = new FakeTokenizer();
-	const counter = new TokenCounter(tokenizer, fakeHash);
+	const counter = new TokenCounter(tokenizer, fakeHash, undefined, c.lineNumbers);
 	const reader = c.reader ?? new MemoryReader(c.files);
 	const terms = questionTerms(c.question);
 	const scan = await scanWorkspace(reader, { counter, terms });
@@ -73,7 +75,9 @@ function checkInvariants(packed: PackedContext, files: Record<string, string>, c
 		const text = f.priority === 'selection' ? (c.focus?.selection?.text ?? '') : files[f.path];
 		if (f.status === 'included') {
 			assert.ok(content.includes(`### ${f.path} (`), `${f.path} has a header`);
-			assert.ok(content.includes(text), `${f.path} is shown whole`);
+			const from = f.priority === 'selection' ? (c.focus?.selection?.fromLine ?? 1) : 1;
+			const shown = c.lineNumbers === false ? text : numberLines(text, from);
+			assert.ok(content.includes(shown), `${f.path} is shown whole`);
 		} else if (f.status === 'truncated') {
 			const shown = packed.files.find((p) => p.path === f.path);
 			assert.ok(shown?.cut, `${f.path} has a cut marker`);
@@ -131,7 +135,7 @@ describe('packer', () => {
 	});
 
 	it('takes the window from the set the plan selects: the smallest that holds everything, else the largest', async () => {
-		const files = { 'a.ts': 'alpha;\n'.repeat(20), 'b.ts': 'beta;\n'.repeat(20) };
+		const files = { 'a.ts': 'alpha;\n'.repeat(12), 'b.ts': 'beta;\n'.repeat(12) };
 		const small = await pack({ files, question: 'q?', rope: ropeWithWindows(300, 1200, 5000) });
 		assert.equal(small.manifest.budget.windowSet, 'w300');
 		assert.equal(small.manifest.budget.window, 300);
@@ -300,10 +304,31 @@ describe('packer', () => {
 		const content = packed.plan.messages[1].content;
 		assert.match(
 			content,
-			/### a\.ts \(typescript, selection, lines 2–3 of 4\)\ntwo;\nthree;\n\nQuestion: /,
+			/### a\.ts \(typescript, selection, lines 2–3 of 4\)\n2\ttwo;\n3\tthree;\n\nQuestion: /,
 		);
 		const selection = packed.manifest.files.find((f) => f.priority === 'selection');
 		assert.deepEqual(selection?.lines, { from: 2, to: 3, of: 4 });
+	});
+
+	it('without line numbers, shows the text as it is and counts it so', async () => {
+		const c: PackCase = {
+			files: { 'a.ts': 'one;\ntwo;\nthree;\nfour;\n', 'b.ts': 'other;\n' },
+			question: 'What do these lines do?',
+			rope: ropeWithWindows(4000),
+			focus: {
+				activeEditor: 'a.ts',
+				selection: { path: 'a.ts', fromLine: 2, toLine: 3, text: 'two;\nthree;\n' },
+			},
+			lineNumbers: false,
+		};
+		const plain = await pack(c);
+		checkInvariants(plain, c.files, c);
+		const content = plain.plan.messages[1].content;
+		assert.match(content, /### a\.ts \(typescript\)\none;\ntwo;\nthree;\nfour;\n\n/);
+		assert.match(content, /lines 2–3 of 4\)\ntwo;\nthree;\n\nQuestion: /);
+		// Each shown line costs two fewer tokens (its number and the tab): 4 + 1 + 2 lines.
+		const numbered = await pack({ ...c, lineNumbers: true });
+		assert.equal(numbered.manifest.budget.context - plain.manifest.budget.context, 2 * 7);
 	});
 
 	it('cuts a file at a line break with a visible marker naming the lines left out', async () => {

@@ -43,7 +43,7 @@ function words(n: number): string {
 /**
  * What a file needs to be shown at all: the header and the longest cut marker of a cut (with line
  * numbers as wide as the file's), the line break after a line cut in part, the blank line after the file,
- * and its first line (or MIN_CUT_TOKENS of it).
+ * and its first line with its number (or MIN_CUT_TOKENS of it).
  */
 function firstLineNeed(path: string, text: string, counter: TokenCounter): number {
 	const n = Math.max(lineCount(text), 1);
@@ -53,7 +53,7 @@ function firstLineNeed(path: string, text: string, counter: TokenCounter): numbe
 		counter.count(fileHeader({ path, language: languageOf(path), lines: span })) +
 		counter.count(cutMarker({ from: n, to: n + 1, of: n, partial: true })) +
 		2 +
-		Math.min(MIN_CUT_TOKENS, counter.count(firstLine), counter.count(text))
+		Math.min(MIN_CUT_TOKENS, counter.countLines(firstLine), counter.countLines(text))
 	);
 }
 

@@ -8,6 +8,7 @@ import {
 	MemoryTokenCountCache,
 	TokenCounter,
 } from '../../../extension/engine/workspace/tokenCount';
+import { numberLines } from '../../../extension/engine/prompts/filePrompts';
 import { sha256Hex, TokenCountStore } from '../../../extension/runtime/tokenCountStore';
 import { FakeTokenizer, fakeHash } from '../helpers/fakeTokenizer';
 
@@ -21,9 +22,26 @@ describe('token counts', () => {
 		assert.deepEqual(counter.countFile(text), first);
 		assert.equal(tokenizer.encodeCalls, calls, 'the second count is a cache hit');
 		assert.deepEqual([counter.hits, counter.misses], [1, 1]);
-		assert.equal(first.tokens, tokenizer.encode(text).length);
+		// Counted as prompts show it: "1\talpha beta;\n" … "50\talpha beta;\n", the number and
+		// the tab one piece each besides the line's 5 pieces (alpha, space, beta, ;, newline).
+		assert.equal(first.tokens, 50 * 7);
+		assert.equal(first.tokens, tokenizer.encode(numberLines(text)).length);
 		counter.countFile(`${text}x`);
 		assert.equal(counter.misses, 2);
+	});
+
+	it('without line numbers, counts the text as it is, apart from the numbered counts in the same cache', () => {
+		const tokenizer = new FakeTokenizer();
+		const cache = new MemoryTokenCountCache();
+		const numbered = new TokenCounter(tokenizer, fakeHash, cache);
+		const plain = new TokenCounter(tokenizer, fakeHash, cache, false);
+		const text = 'alpha beta;\n'.repeat(50);
+		assert.equal(numbered.countFile(text).tokens, 50 * 7);
+		assert.equal(plain.countFile(text).tokens, 50 * 5, 'not the numbered count from the cache');
+		assert.equal(plain.countFile(text).tokens, 50 * 5);
+		assert.deepEqual([plain.hits, plain.misses], [1, 1]);
+		assert.equal(plain.countLines('a;\nb;\n', 7), 6);
+		assert.equal(numbered.countLines('a;\nb;\n', 7), 10, '"7", tab, "8", tab besides');
 	});
 
 	it('forgets the least recently used counts beyond its size', () => {

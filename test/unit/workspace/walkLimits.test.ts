@@ -24,7 +24,7 @@ function counter(): TokenCounter {
 	return new TokenCounter(new FakeTokenizer(), fakeHash);
 }
 
-/** Ten files of 11 bytes and 4 tokens each (alpha, space, beta, newline). */
+/** Ten files of 11 bytes and 6 tokens each as prompts show them (1, tab, alpha, space, beta, newline). */
 function tenFiles(): MemoryReader {
 	const files: Record<string, string> = {};
 	for (let k = 0; k < 10; k++) files[`f${k}.ts`] = 'alpha beta\n';
@@ -67,7 +67,7 @@ describe('walk limits', () => {
 		assert.deepEqual(files.stopped, {
 			limit: 'files',
 			message:
-				'The workspace walk stopped at its 4-file limit after 4 files (44 B, 16 tokens); nothing after f3.ts was read.',
+				'The workspace walk stopped at its 4-file limit after 4 files (44 B, 24 tokens); nothing after f3.ts was read.',
 		});
 		const bytes = await scanWorkspace(tenFiles(), {
 			counter: counter(),
@@ -77,7 +77,7 @@ describe('walk limits', () => {
 		assert.match(bytes.stopped?.message ?? '', /at its 30 B limit after 3 files \(33 B,/);
 		const tokens = await scanWorkspace(tenFiles(), {
 			counter: counter(),
-			limits: { maxTokens: 8 },
+			limits: { maxTokens: 12 },
 		});
 		assert.equal(tokens.files.length, 2);
 		assert.equal(tokens.stopped?.limit, 'tokens');
@@ -100,7 +100,7 @@ describe('walk limits', () => {
 		);
 		assert.equal(
 			scan.stopped?.message,
-			'The workspace walk stopped at its 100-millisecond limit after 1 file (6 B, 2 tokens); nothing after first.ts was read.',
+			'The workspace walk stopped at its 100-millisecond limit after 1 file (6 B, 4 tokens); nothing after first.ts was read.',
 		);
 		const packed = await packContext({
 			scan,
