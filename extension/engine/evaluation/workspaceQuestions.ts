@@ -311,7 +311,7 @@ export function workspaceQuestion(
 		declaration(random, fresh(), varied),
 	);
 	own.splice(Math.floor(random() * (own.length + 1)), 0, target);
-	const defining = tsFile(random, freshPath(FOLDERS, '.ts'), own, [], name);
+	let defining = tsFile(random, freshPath(FOLDERS, '.ts'), own, [], name);
 
 	const distractor = (): Draft => {
 		const r = random();
@@ -340,6 +340,12 @@ export function workspaceQuestion(
 	const render = (drafts: readonly Draft[]): ChatMessage[] =>
 		questionMessages(ordered(drafts).map(toPromptFile), question);
 
+	// A defining file too long for the target on its own loses its other declarations, so that
+	// every seed gives a question at every length (numbered lines made a few pass 256 tokens).
+	while (own.length > 1 && options.promptTokens(render([defining])) > options.targetTokens) {
+		own.splice(own[0] === target ? 1 : 0, 1);
+		defining = tsFile(random, defining.path, own, [], name);
+	}
 	let drafts: Draft[] = [defining];
 	// A draft that does not fit is dropped; a few misses in a row end the filling.
 	for (let misses = 0; misses < 3;) {

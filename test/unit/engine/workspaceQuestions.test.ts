@@ -99,6 +99,13 @@ describe('workspace questions', () => {
 		assert.ok(Math.min(...d) < 0.2 && Math.max(...d) > 0.8, d.join(' '));
 	});
 
+	it('a defining file too long for the target alone gives up its other declarations, so every seed fits', () => {
+		for (let seed = 0; seed < 300; seed++) {
+			const q = workspaceQuestion(seed, { promptTokens, targetTokens: 160 });
+			assert.ok(promptTokens(q.messages) <= 160, `seed ${seed}: ${promptTokens(q.messages)}`);
+		}
+	});
+
 	it('asks the kind it is given', () => {
 		const q = workspaceQuestion(7, { promptTokens, targetTokens: 300, kind: 'defined' });
 		assert.equal(q.question, `Where is \`${q.name}\` defined?`);
