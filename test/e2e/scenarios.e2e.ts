@@ -576,9 +576,9 @@ describe('LongRoPE Assistant in a real VS Code (code-server + Chromium)', functi
 	});
 
 	it('says why an answer is empty: a one-token budget the model spends on a line break', async () => {
-		// The bundled model begins every answer with a word; its predecessor answers "Hi" with a
-		// line break.
-		const question = 'Hi';
+		// The bundled model begins every answer with a word; its predecessor, shown the files with
+		// numbered lines, answers "README?" with a tab.
+		const question = 'README?';
 		await workspaceSettings({ 'longrope.answerTokens': 1 });
 		const chat = await viewFrame(page, 'chat');
 		await usePreviousModel(chat);
