@@ -64,8 +64,7 @@ class EngineState {
 				opened.model.tokenizer,
 				opened.tokenizerFile,
 				(message) => log(message),
-				load.cacheDir,
-				{ lineNumbers },
+				{ cacheDir: load.cacheDir, lineNumbers },
 			);
 		}
 		this.opened = opened;

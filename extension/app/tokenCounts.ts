@@ -15,6 +15,11 @@ export interface CountingChoice {
 	readonly lineNumbers?: boolean;
 }
 
+export interface CounterOptions extends CountingChoice {
+	/** Where the counts are kept (default the user's cache folder). */
+	readonly cacheDir?: string;
+}
+
 /**
  * Counts by content hash, kept per tokenizer in `cacheDir` (default the user's cache folder), so
  * a second question tokenizes only what changed. Without a tokenizer file or a writable folder
@@ -24,9 +29,9 @@ export function openTokenCounter(
 	tokenizer: TextTokenizer,
 	tokenizerFile: string | undefined,
 	warn: (message: string) => void,
-	cacheDir: string = defaultCacheDir(),
-	choice: CountingChoice = {},
+	options: CounterOptions = {},
 ): PersistentCounter {
+	const cacheDir = options.cacheDir ?? defaultCacheDir();
 	let store: TokenCountStore | undefined;
 	if (tokenizerFile) {
 		try {
@@ -40,7 +45,7 @@ export function openTokenCounter(
 			tokenizer,
 			sha256Hex,
 			store ?? new MemoryTokenCountCache(),
-			choice.lineNumbers ?? true,
+			options.lineNumbers ?? true,
 		),
 		save: () => {
 			try {

@@ -54,8 +54,7 @@ export async function runCliJob<T>(
 			model.tokenizer,
 			tokenizerFile,
 			(message) => io.stderr(`warning: ${message}\n`),
-			undefined,
-			choice,
+			{ lineNumbers: choice.lineNumbers },
 		);
 		return await body({ model, counts, emit, token: source.token });
 	} finally {

@@ -129,12 +129,14 @@ export function readSettings(settings: SettingsSource): CheckedSettings {
 		256,
 	);
 	const numbers = settings.get<unknown>('lineNumbers', DEFAULTS.lineNumbers);
-	if (typeof numbers !== 'boolean') {
+	let lineNumbers: boolean = DEFAULTS.lineNumbers;
+	if (typeof numbers === 'boolean') {
+		lineNumbers = numbers;
+	} else {
 		problems.push(
 			`longrope.lineNumbers must be true or false, not ${JSON.stringify(numbers)}; using ${DEFAULTS.lineNumbers}`,
 		);
 	}
-	const lineNumbers = typeof numbers === 'boolean' ? numbers : DEFAULTS.lineNumbers;
 	const temperature = real(
 		'sampling.temperature',
 		settings.get<number>('sampling.temperature', DEFAULTS.temperature),

@@ -83,8 +83,7 @@ export function fitFollowUp(options: {
 			history = history.slice(1);
 		} else if (files.length > 0) {
 			const last = files[files.length - 1];
-			const shown = counter.countLines(last.text, last.lines?.from ?? 1);
-			const cut = cutTail(last, shown - over - SLACK, counter);
+			const cut = cutTail(last, over, counter);
 			files = cut ? [...files.slice(0, -1), cut] : files.slice(0, -1);
 		} else if (history.length > 0) {
 			history = history.slice(1);
@@ -95,15 +94,16 @@ export function fitFollowUp(options: {
 	return undefined;
 }
 
-/** A shown file cut shorter at a line break, its marker naming what is left out; undefined when too little would stay. */
-function cutTail(
-	file: PromptFile,
-	maxTokens: number,
-	counter: TokenCounter,
-): PromptFile | undefined {
-	if (maxTokens < MIN_KEPT_TOKENS) return undefined;
+/**
+ * A shown file cut `over` tokens (and SLACK) shorter at a line break, its marker naming what is left
+ * out; undefined when too little would stay.
+ */
+function cutTail(file: PromptFile, over: number, counter: TokenCounter): PromptFile | undefined {
 	const from = file.lines?.from ?? 1;
-	const head = headWithin(file.text, maxTokens, (t) => counter.countLines(t, from));
+	const shown = counter.countLines(file.text, from);
+	const maxTokens = shown - over - SLACK;
+	if (maxTokens < MIN_KEPT_TOKENS) return undefined;
+	const head = headWithin(file.text, maxTokens, (t) => counter.countLines(t, from), shown);
 	if (head.lines === 0 || head.tokens < MIN_KEPT_TOKENS) return undefined;
 	const of = file.lines?.of ?? lineCount(file.text);
 	// A line cut in part is shown (to) and named by the marker (from), as the packer does.

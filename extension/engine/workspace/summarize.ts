@@ -213,10 +213,12 @@ async function mapReduce(
 			const last = files[files.length - 1];
 			const over = rendered.ids.length + answerTokens - window.window;
 			const from = last.lines?.from ?? 1;
+			const shown = counter.countLines(last.text, from);
 			const head = headWithin(
 				last.text,
-				counter.countLines(last.text, from) - over - SLACK,
+				shown - over - SLACK,
 				(t) => counter.countLines(t, from),
+				shown,
 			);
 			if (head.text.length === 0) files.pop();
 			else files[files.length - 1] = { ...last, text: head.text };
