@@ -12,7 +12,8 @@
 //     [--sides engine,bare,transformers.js] [--out NAME]
 // A side may name a commit and settings: engine@1a2b3c4 (that commit's engine, checked out beside
 // this one: the before of a before/after), /t2 (2 threads), /c512 (prefill chunk), /f16 (float16
-// KV), e.g. --sides engine,engine@main,engine/t2,bare.
+// KV), /a8 or /a32 (int8 or float32 activations into the int4 matmuls), e.g.
+// --sides engine,engine@main,engine/t2,engine/a32,bare.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
@@ -140,6 +141,7 @@ async function main(): Promise<void> {
 			threads: s.threads ?? threads,
 			prefillChunk: s.chunk ?? prefillChunk,
 			...(s.kvType ? { kvType: s.kvType } : {}),
+			...(s.int4Activations ? { int4Activations: s.int4Activations } : {}),
 			...(s.ref ? { engineRoot: roots[s.ref] } : {}),
 		}));
 	// The GEMM shapes of the layers (both kinds share hidden 3072 and intermediate 8192).

@@ -35,6 +35,7 @@ export async function measureEngine(job: SideJob): Promise<SideReport> {
 		prefillChunk: job.prefillChunk,
 		maxKvCacheBytes: 64 * 2 ** 30,
 		...(job.kvType ? { kvType: job.kvType } : {}),
+		...(job.int4Activations ? { int4Activations: job.int4Activations } : {}),
 	});
 	const loadMs = performance.now() - started;
 	const loadRssMiB = rssMiB();

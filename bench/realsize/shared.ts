@@ -21,9 +21,11 @@ export interface SideJob {
 	readonly engineRoot?: string;
 	/** The engine's KV cache element type (default float32). */
 	readonly kvType?: 'float32' | 'float16';
+	/** What the engine's int4 matmuls do with their input (default: as exported). */
+	readonly int4Activations?: 'int8' | 'float32';
 }
 
-/** A side as named on the command line: `side[@gitref][/t<threads>][/c<chunk>][/f16]`. */
+/** A side as named on the command line: `side[@gitref][/t<threads>][/c<chunk>][/f16][/a8|/a32]`. */
 export interface SideSpec {
 	readonly label: string;
 	readonly side: SideName;
@@ -31,6 +33,7 @@ export interface SideSpec {
 	readonly threads?: number;
 	readonly chunk?: number;
 	readonly kvType?: 'float16';
+	readonly int4Activations?: 'int8' | 'float32';
 }
 
 const SIDES: readonly SideName[] = ['engine', 'bare', 'transformers.js'];
@@ -45,9 +48,14 @@ export function parseSide(label: string): SideSpec {
 	for (const option of options) {
 		const value = Number(option.slice(1));
 		if (option === 'f16') spec = { ...spec, kvType: 'float16' };
+		else if (option === 'a8') spec = { ...spec, int4Activations: 'int8' };
+		else if (option === 'a32') spec = { ...spec, int4Activations: 'float32' };
 		else if (option[0] === 't' && Number.isInteger(value)) spec = { ...spec, threads: value };
 		else if (option[0] === 'c' && value > 0) spec = { ...spec, chunk: value };
-		else throw new Error(`unknown option ${option} in ${label} (t<threads>, c<chunk>, f16)`);
+		else
+			throw new Error(
+				`unknown option ${option} in ${label} (t<threads>, c<chunk>, f16, a8, a32)`,
+			);
 	}
 	return spec;
 }

@@ -157,6 +157,7 @@ export class Assistant implements vscode.Disposable {
 			threads: settings.threads,
 			maxKvCacheBytes: settings.maxKvCacheBytes,
 			kvPrecision: settings.kvCachePrecision,
+			int4Activations: settings.int4Activations,
 			lineNumbers: settings.lineNumbers,
 			...(settings.remote
 				? { remote: { ...settings.remote, ...(apiKey ? { apiKey } : {}) } }

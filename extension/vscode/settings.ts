@@ -1,6 +1,7 @@
 import { DEFAULT_SAMPLING, type AnswerSettings } from '../app/jobContext';
 import type { SamplingOptions } from '../engine/generation/sampling';
 import { isKvType, type KvType } from '../runtime/genai/adaptGraph';
+import { isInt4Activations, type Int4Activations } from '../runtime/genai/int4Activations';
 import type { RemoteEndpoint } from '../runtime/remoteEndpoint';
 
 /** What the extension reads from `longrope.*`, checked, with defaults where a value is unusable. */
@@ -13,6 +14,8 @@ export interface Settings {
 	readonly maxKvCacheBytes: number;
 	/** The KV cache's element type (float16: ONNX Runtime GenAI folders only). */
 	readonly kvCachePrecision: KvType;
+	/** What the int4 matmuls do with their input (ONNX Runtime GenAI folders only). */
+	readonly int4Activations: Int4Activations;
 	/** onnxruntime intra-op threads; 0: one per core. */
 	readonly threads: number;
 	/** Prompts show each file line after its number (off: as it is, fewer tokens). */
@@ -32,6 +35,7 @@ export const DEFAULTS = {
 	maxContextTokens: 0,
 	maxKvCacheMB: 1024,
 	kvCachePrecision: 'float32',
+	int4Activations: 'exported',
 	threads: 0,
 	lineNumbers: true,
 	...DEFAULT_SAMPLING,
@@ -121,6 +125,15 @@ export function readSettings(settings: SettingsSource): CheckedSettings {
 			`longrope.kvCachePrecision must be "float32" or "float16", not ${JSON.stringify(precision)}; using ${DEFAULTS.kvCachePrecision}`,
 		);
 	}
+	const activations = settings.get<unknown>('int4Activations', DEFAULTS.int4Activations);
+	let int4Activations: Int4Activations = DEFAULTS.int4Activations;
+	if (isInt4Activations(activations)) {
+		int4Activations = activations;
+	} else {
+		problems.push(
+			`longrope.int4Activations must be "exported", "int8" or "float32", not ${JSON.stringify(activations)}; using ${DEFAULTS.int4Activations}`,
+		);
+	}
 	const threads = integer(
 		'threads',
 		settings.get<number>('threads', DEFAULTS.threads),
@@ -196,6 +209,7 @@ export function readSettings(settings: SettingsSource): CheckedSettings {
 			maxContextTokens,
 			maxKvCacheBytes: maxKvCacheMB * 1024 * 1024,
 			kvCachePrecision,
+			int4Activations,
 			threads,
 			lineNumbers,
 			sampling: { temperature, topP, topK, repetitionPenalty },

@@ -17,6 +17,7 @@ import { layerName, type GenaiFolder } from './genaiFolder';
 import { narrowLogits, presentRows } from './graphOutputs';
 import { rewriteAttention } from './attentionRewrite';
 import { halfPrecisionKv } from './halfKv';
+import { setInt4Activations, type Int4Activations } from './int4Activations';
 import { GraphShapeError, externalEntry, subgraphs } from './onnxGraph';
 import { OnnxDecodeError, decodeModel, encodeModel, type GraphProto } from './onnxProto';
 import { findAttention, findCacheSource, liftCaches, type CacheSource } from './rotaryCaches';
@@ -53,6 +54,14 @@ export interface AdaptedGraph {
 	readonly removedNodes: readonly string[];
 	/** The KV cache's element type: float32 as exported, or float16 (`halfKv.ts`). */
 	readonly kvType: KvType;
+	/** What the int4 matmuls do with their input (`int4Activations.ts`). */
+	readonly int4Activations: Int4Activations;
+}
+
+/** How to adapt, beyond the rotary caches (each choice is a graph of its own in the cache). */
+export interface AdaptOptions {
+	readonly kvType?: KvType;
+	readonly int4Activations?: Int4Activations;
 }
 
 export type KvType = 'float32' | 'float16';
@@ -65,8 +74,16 @@ export function isKvType(value: unknown): value is KvType {
 /** What adapted.json records beside the adapted graph, to reuse it without decoding again. */
 type Meta = Omit<
 	AdaptedGraph,
-	'modelFile' | 'cacheFolder' | 'externalDataFolder' | 'reused' | 'base' | 'discrepancies'
+	| 'modelFile'
+	| 'cacheFolder'
+	| 'externalDataFolder'
+	| 'reused'
+	| 'base'
+	| 'discrepancies'
+	| 'int4Activations'
 > & {
+	/** Absent in adaptations written before the choice existed: those are as exported. */
+	readonly int4Activations?: Int4Activations;
 	readonly adapterVersion: number;
 	readonly source: string;
 	/** The rotary base the factors were recovered with. */
@@ -87,12 +104,16 @@ export function defaultAdaptedDir(env: NodeJS.ProcessEnv = process.env): string 
 export async function adaptGenaiGraph(
 	folder: GenaiFolder,
 	cacheRoot: string = defaultAdaptedDir(),
-	kvType: KvType = 'float32',
+	options: AdaptOptions = {},
 ): Promise<AdaptedGraph> {
+	const kvType = options.kvType ?? 'float32';
+	const int4Activations = options.int4Activations ?? 'exported';
 	const bytes = await readFile(folder.modelFile);
+	// The exported activations add nothing to the key, so earlier adaptations stay valid.
+	const activations = int4Activations === 'exported' ? '' : ` activations ${int4Activations}`;
 	const key = createHash('sha256')
 		.update(bytes)
-		.update(`\0adapter ${ADAPTER_VERSION} kv ${kvType}`)
+		.update(`\0adapter ${ADAPTER_VERSION} kv ${kvType}${activations}`)
 		.digest('hex');
 	const cacheFolder = path.join(cacheRoot, key);
 	const modelFile = path.join(cacheFolder, path.basename(folder.modelFile));
@@ -115,6 +136,7 @@ export async function adaptGenaiGraph(
 		outputNames: meta.outputNames,
 		removedNodes: meta.removedNodes,
 		kvType: meta.kvType,
+		int4Activations: meta.int4Activations ?? 'exported',
 	});
 	const cached = await validCache(cacheFolder, modelFile, base);
 	if (cached !== undefined) {
@@ -135,6 +157,7 @@ export async function adaptGenaiGraph(
 		} else {
 			rewriteAttention(graph, attention, folder.names, folder.headSize, 2 * columns);
 		}
+		setInt4Activations(graph, int4Activations);
 		return removed;
 	});
 	const adapted = encodeModel(model);
@@ -156,6 +179,7 @@ export async function adaptGenaiGraph(
 		outputNames: (graph.output ?? []).map((v) => v.name ?? ''),
 		removedNodes,
 		kvType,
+		int4Activations,
 	};
 	await writeCacheFolder(cacheFolder, modelFile, adapted, meta);
 	return finish(meta, false);

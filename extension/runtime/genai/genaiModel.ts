@@ -33,6 +33,7 @@ import {
 } from './adaptGraph';
 import { GenaiGraph, GenaiKvCache } from './genaiGraph';
 import { readGenaiFolder, type GenaiFolder } from './genaiFolder';
+import type { Int4Activations } from './int4Activations';
 import { GenaiSession } from './genaiSession';
 import { genaiRope, type GenaiRope } from './genaiWindows';
 
@@ -49,6 +50,8 @@ export interface GenaiModelOptions extends ModelTuning {
 	readonly cacheDir?: string;
 	/** The KV cache's element type (float16: half the memory, attention in half precision). */
 	readonly kvType?: KvType;
+	/** What the int4 matmuls do with their input (float32: less memory, slower decode). */
+	readonly int4Activations?: Int4Activations;
 	/** Bytes one prefill run's attention score tensor may take (default SCORE_BYTES). */
 	readonly scoreBytes?: number;
 }
@@ -133,11 +136,10 @@ export class GenaiModel implements LanguageModel {
 			);
 		}
 		const template = await readModelChatTemplate(folder.folder, tokenizer);
-		const adapted = await adaptGenaiGraph(
-			folder,
-			options.cacheDir ?? defaultAdaptedDir(),
-			options.kvType,
-		);
+		const adapted = await adaptGenaiGraph(folder, options.cacheDir ?? defaultAdaptedDir(), {
+			kvType: options.kvType,
+			int4Activations: options.int4Activations,
+		});
 		const rope = await genaiRope(folder, adapted);
 		const session = await openAdaptedSession(adapted, cpuSessionOptions(intraOpThreads));
 		const graph = new GenaiGraph(await loadOnnxRuntime(), session, folder, adapted.kvType);

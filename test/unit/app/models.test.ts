@@ -66,14 +66,30 @@ describe("the engine's model holder: the weights stay, the tuning follows each c
 				warnings: [],
 			});
 			assert.equal((await open({ folder: genai, kvPrecision: 'float16' })).reused, true);
-			// The bundled model: 6 layers × 2 × 4 KV heads × 32 × 4 bytes, whatever is asked.
-			assert.deepEqual(await open({ folder: BUNDLED, kvPrecision: 'float16' }), {
-				bytes: 6 * 2 * 4 * 32 * 4,
+			// Other activations are another graph: loaded anew, the cache's size unchanged.
+			const fp32 = {
+				folder: genai,
+				kvPrecision: 'float16',
+				int4Activations: 'float32',
+			} as const;
+			assert.deepEqual(await open(fp32), {
+				bytes: 2 * 2 * 2 * 64 * 2,
 				reused: false,
-				warnings: [
-					'a float16 KV cache applies to ONNX Runtime GenAI model folders; this model keeps its float32 cache',
-				],
+				warnings: [],
 			});
+			assert.equal((await open(fp32)).reused, true);
+			// The bundled model: 6 layers × 2 × 4 KV heads × 32 × 4 bytes, whatever is asked.
+			assert.deepEqual(
+				await open({ folder: BUNDLED, kvPrecision: 'float16', int4Activations: 'int8' }),
+				{
+					bytes: 6 * 2 * 4 * 32 * 4,
+					reused: false,
+					warnings: [
+						'a float16 KV cache applies to ONNX Runtime GenAI model folders; this model keeps its float32 cache',
+						'int8 activations apply to the int4 matmuls of ONNX Runtime GenAI model folders; this model has none',
+					],
+				},
+			);
 		} finally {
 			await holder.dispose();
 			if (cache === undefined) delete process.env.LONGROPE_CACHE_DIR;

@@ -110,6 +110,12 @@ describe('ask: where the question and the files come from', function () {
 		const wrong = await cli(['ask', ...args, '--kv-precision', 'fp16']);
 		assert.equal(wrong.code, 2);
 		assert.match(wrong.stderr, /--kv-precision must be float32 or float16 \(got "fp16"\)/);
+		const activations = await cli(['ask', ...args, '--int4-activations', 'fp32']);
+		assert.equal(activations.code, 2);
+		assert.match(
+			activations.stderr,
+			/--int4-activations must be exported, int8 or float32 \(got "fp32"\)/,
+		);
 		const zero = await cli(['ask', ...args, '--kv-cache-mb', '0']);
 		assert.equal(zero.code, 2);
 		assert.match(zero.stderr, /--kv-cache-mb must be a positive integer \(got "0"\)/);

@@ -351,6 +351,32 @@ describe('ORT-genai graph adaptation', function () {
 		assert.deepEqual(folderDigest(dir), before);
 	});
 
+	it('int4 activations: each choice is its own adaptation, with every MatMulNBits set to its accuracy_level', async () => {
+		const dir = path.resolve(__dirname, '../../fixtures/replicas/phi3-128k-acc4');
+		const before = folderDigest(dir);
+		const folder = await readGenaiFolder(dir);
+		const levels = (file: string) =>
+			(decodeModel(readFileSync(file), file).graph?.node ?? [])
+				.filter((n) => n.opType === 'MatMulNBits')
+				.map((n) => Number(n.attribute?.find((a) => a.name === 'accuracy_level')?.i));
+		const exported = await adaptGenaiGraph(folder, cacheRoot);
+		const fp32 = await adaptGenaiGraph(folder, cacheRoot, { int4Activations: 'float32' });
+		const int8 = await adaptGenaiGraph(folder, cacheRoot, { int4Activations: 'int8' });
+		// 2 layers × (qkv, o, gate, up, down) + the vocabulary projection.
+		assert.deepEqual(levels(exported.modelFile), Array(11).fill(4));
+		assert.deepEqual(levels(fp32.modelFile), Array(11).fill(1));
+		assert.deepEqual(levels(int8.modelFile), Array(11).fill(4));
+		assert.deepEqual(
+			[exported, fp32, int8].map((a) => a.int4Activations),
+			['exported', 'float32', 'int8'],
+		);
+		assert.equal(new Set([exported, fp32, int8].map((a) => a.cacheFolder)).size, 3);
+		const again = await adaptGenaiGraph(folder, cacheRoot, { int4Activations: 'float32' });
+		assert.equal(again.reused, true);
+		assert.equal(again.int4Activations, 'float32');
+		assert.deepEqual(folderDigest(dir), before);
+	});
+
 	it('without config.json, recovers λ with the assumed base and compares with nothing', async () => {
 		const dir = copyFixture('longrope');
 		unlinkSync(path.join(dir, 'config.json'));

@@ -129,6 +129,36 @@ describe('GenaiModel logits against the Hugging Face reference', function () {
 		}
 	});
 
+	describe('int4 activations chosen at load (accuracy_level rewritten, same weights)', () => {
+		for (const kind of ['phi3-128k', 'phi4-mini']) {
+			it(`${kind}-acc4 with float32 activations: the reference's logits; ${kind} with int8: the acc4 twin's`, async () => {
+				const fp32 = await models.open(`${kind}-acc4`, { int4Activations: 'float32' });
+				const int8 = await models.open(kind, { int4Activations: 'int8' });
+				const twin = await models.open(`${kind}-acc4`);
+				for (const ref of reference.kinds[kind].sequences) {
+					const n = ref.tokens.length;
+					for (const chunks of [[n], [40, ...ones(n - 40)]]) {
+						const exact = maxError(
+							await runtimeLogits(fp32, ref.tokens, chunks),
+							ref,
+							fp32.folder.vocabSize,
+							0,
+							n,
+						);
+						report(
+							`${kind}-acc4 as float32, ${ref.name} in ${chunks.length} run(s): max |diff| ${exact.toExponential(2)}`,
+						);
+						assert.ok(exact <= EXACT, `${ref.name}: max |diff| ${exact}`);
+						// The exact twin asked for int8 runs the acc4 twin's graph: the same numbers.
+						const quantized = await runtimeLogits(int8, ref.tokens, chunks);
+						assert.deepEqual(quantized, await runtimeLogits(twin, ref.tokens, chunks));
+						assert.ok(maxError(quantized, ref, int8.folder.vocabSize, 0, n) > 1e-2);
+					}
+				}
+			});
+		}
+	});
+
 	describe('crossing the original window', () => {
 		for (const kind of ['phi3-128k', 'phi4-mini']) {
 			const window = reference.kinds[kind].originalMaxPositionEmbeddings;

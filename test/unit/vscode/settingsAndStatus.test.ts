@@ -66,6 +66,18 @@ describe('settings', () => {
 		]);
 	});
 
+	it('int4 activations: exported by default, float32 is taken, anything else is named and exported used', () => {
+		assert.equal(readSettings(source({})).settings.int4Activations, 'exported');
+		const fp32 = readSettings(source({ int4Activations: 'float32' }));
+		assert.deepEqual(fp32.problems, []);
+		assert.equal(fp32.settings.int4Activations, 'float32');
+		const { settings, problems } = readSettings(source({ int4Activations: 'fp32' }));
+		assert.equal(settings.int4Activations, 'exported');
+		assert.deepEqual(problems, [
+			'longrope.int4Activations must be "exported", "int8" or "float32", not "fp32"; using exported',
+		]);
+	});
+
 	it('line numbers: false is taken, anything but a boolean is named and the default used', () => {
 		const off = readSettings(source({ lineNumbers: false }));
 		assert.deepEqual(off.problems, []);
