@@ -23,7 +23,7 @@ import { OnnxDecodeError, decodeModel, encodeModel, type GraphProto } from './on
 import { findAttention, findCacheSource, liftCaches, type CacheSource } from './rotaryCaches';
 
 /** Bumped whenever the rewrite changes, so that graphs adapted by older code are redone. */
-export const ADAPTER_VERSION = 4;
+export const ADAPTER_VERSION = 5;
 const META_FILE = 'adapted.json';
 
 /**

@@ -14,7 +14,6 @@ import {
 import { COS_CACHE_INPUT, SIN_CACHE_INPUT, type AttentionNodes } from './rotaryCaches';
 
 const PREFIX = '/longrope/attention';
-const ATTR_FLOAT = 1;
 const ATTR_INTS = 7;
 /** GroupQueryAttention inputs past 8 (position ids, attention bias, head sink) change its math. */
 const LAST_KNOWN_INPUT = 8;
@@ -169,19 +168,24 @@ export function rewriteAttention(
 			});
 			[q, k, v] = [`${split}/q`, `${split}/k`, `${split}/v`];
 		}
+		// The scale goes on the queries before their rotation (a linear map), not on the scores:
+		// with alpha 1 onnxruntime's one-row kernel reads the past keys where they lie instead of
+		// packing them first, 1.5× faster on a decode step's scores (bench/attentionScores.bench.ts).
+		// Placed before the rotation, graph optimization cannot fold it back into the matmul.
+		const scale = attribute(gqa, 'scale')?.f || 1 / Math.sqrt(headSize);
+		const scaled = node('Mul', [q, float(`scale_${scale}`, scale)]);
 		const grouped = node(
 			'Transpose',
-			[node('Reshape', [rotary(q, heads), ints('bsgh', [0, 0, kvHeads, group, headSize])])],
+			[
+				node('Reshape', [
+					rotary(scaled, heads),
+					ints('bsgh', [0, 0, kvHeads, group, headSize]),
+				]),
+			],
 			[perm([0, 2, 3, 1, 4])],
 		);
 		const queries = node('Reshape', [grouped, ints('grouped', [0, kvHeads, -1, headSize])]);
-		const scale = attribute(gqa, 'scale')?.f || 1 / Math.sqrt(headSize);
-		const scores = (keys: string) =>
-			node(
-				'FusedMatMul',
-				[queries, keys],
-				[int('transB', 1), { name: 'alpha', type: ATTR_FLOAT, f: scale }],
-			);
+		const scores = (keys: string) => node('FusedMatMul', [queries, keys], [int('transB', 1)]);
 		const newKeys = headsFirst(rotary(k, kvHeads), kvHeads, newRowsName(presentKey));
 		const newValues = headsFirst(v, kvHeads, newRowsName(presentValue));
 		const logits = node(
