@@ -47,6 +47,7 @@ import { groupOf, languageOf, type HeldOutDoc } from '../extension/engine/evalua
 import { findModelFolder } from '../extension/runtime/modelFolder';
 import { LocalModel } from '../extension/runtime/localModel';
 import { readTokenizedTexts, sha256Hex } from '../extension/runtime/textSamples';
+import { formatted } from './formatted';
 
 const ROOT = path.resolve(__dirname, '..');
 const DATA_DIR = path.join(ROOT, 'bench/data/quality');
@@ -446,13 +447,8 @@ async function main(): Promise<void> {
 			`Total time of this benchmark: ${fmt((performance.now() - started) / 1000, 0)} s.`,
 			'',
 		].join('\n');
-		// Formatted as `npm run lint` expects (tables aligned by Prettier).
-		const prettier = await import('prettier');
 		const mdFile = path.join(outDir, `${name}.md`);
-		const pretty = await prettier.format(md, {
-			...((await prettier.resolveConfig(mdFile)) ?? {}),
-			parser: 'markdown',
-		});
+		const pretty = await formatted(md, mdFile);
 		writeFileSync(mdFile, pretty);
 		writeFileSync(
 			path.join(outDir, `${name}-ppl.svg`),
@@ -499,13 +495,7 @@ async function main(): Promise<void> {
 			goals,
 		};
 		const jsonFile = path.join(outDir, `${name}.json`);
-		writeFileSync(
-			jsonFile,
-			await prettier.format(JSON.stringify(json), {
-				...((await prettier.resolveConfig(jsonFile)) ?? {}),
-				parser: 'json',
-			}),
-		);
+		writeFileSync(jsonFile, await formatted(JSON.stringify(json), jsonFile, 'json'));
 		process.stdout.write(pretty);
 	} finally {
 		await model.dispose();

@@ -18,6 +18,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { formatted } from './formatted';
 import { checkoutAt } from './realsize/baseline';
 import { measureBare } from './realsize/bareSide';
 import { measureEngine } from './realsize/engineSide';
@@ -99,6 +100,13 @@ function spawnChild(flag: string, payload: object): unknown {
 		);
 	}
 	return JSON.parse(line);
+}
+
+function originalWindow(folder: string): number {
+	const config = JSON.parse(readFileSync(path.join(folder, 'config.json'), 'utf8')) as {
+		original_max_position_embeddings: number;
+	};
+	return config.original_max_position_embeddings;
 }
 
 function machine(): string {
@@ -199,7 +207,7 @@ async function main(): Promise<void> {
 			...summaries[kind]
 				.filter((s) => s.error)
 				.map((s) => `- ${s.label} did not run: ${s.error}`),
-			agreement(summaries[kind], lengths),
+			...agreement(summaries[kind], lengths, decodeSteps, originalWindow(folders[kind])),
 			`- weights ${(cost.weightBytes / 2 ** 30).toFixed(2)} GiB (a decode step reads ${(cost.weightBytesPerStep / 2 ** 30).toFixed(2)} GiB of them), KV ${(cost.kvBytesPerToken / 1024).toFixed(0)} KiB per token; ${(cost.layerFlopsPerToken / 1e9).toFixed(2)} GFLOP per token in the layers' int4 matmuls, ${(cost.lmHeadFlopsPerToken / 1e9).toFixed(2)} in the vocabulary projection`,
 			'',
 		);
@@ -222,30 +230,47 @@ async function main(): Promise<void> {
 		...loads.map((l) => `- ${l}`),
 		'',
 	].join('\n');
-	const prettier = await import('prettier');
-	const formatted = await prettier.format(md, {
-		...(await prettier.resolveConfig(path.join(ROOT, 'bench', 'results', 'x.md'))),
-		parser: 'markdown',
-	});
-	process.stdout.write(formatted);
-	mkdirSync(path.join(ROOT, 'bench', 'results'), { recursive: true });
-	writeFileSync(path.join(ROOT, 'bench', 'results', `${out}.md`), formatted);
+	const mdFile = path.join(ROOT, 'bench', 'results', `${out}.md`);
+	const pretty = await formatted(md, mdFile);
+	process.stdout.write(pretty);
+	mkdirSync(path.dirname(mdFile), { recursive: true });
+	writeFileSync(mdFile, pretty);
 	writeFileSync(
 		path.join(ROOT, 'bench', 'results', `${out}.json`),
 		`${JSON.stringify({ commit, started, argv: process.argv.slice(2), limits, limit, reports, summaries }, null, 1)}\n`,
 	);
 }
 
-function agreement(sides: readonly SideSummary[], lengths: readonly number[]): string {
+/**
+ * Whether each side's greedy answer matches the first side's, and why they may differ where a
+ * request crosses the original window: the engine plans the long set from the first token, the
+ * unadapted graph switches caches at that position with the earlier keys rotated by the short set.
+ */
+function agreement(
+	sides: readonly SideSummary[],
+	lengths: readonly number[],
+	decodeSteps: number,
+	originalWindow: number,
+): string[] {
 	const [engine, ...others] = sides;
 	const same = (a?: readonly number[], b?: readonly number[]) =>
 		a && b ? (JSON.stringify(a) === JSON.stringify(b) ? 'same' : 'differ') : 'n/a';
-	return `- greedy answers vs ${engine.label}: ${others
-		.map(
-			(o) =>
-				`${o.label} ${lengths.map((l) => `${l}: ${same(engine.greedy[l], o.greedy[l])}`).join(', ')}`,
-		)
-		.join('; ')}`;
+	const lines = [
+		`- greedy answers vs ${engine.label}: ${others
+			.map(
+				(o) =>
+					`${o.label} ${lengths.map((l) => `${l}: ${same(engine.greedy[l], o.greedy[l])}`).join(', ')}`,
+			)
+			.join('; ')}`,
+	];
+	const crossing = lengths.filter((l) => l <= originalWindow && l + decodeSteps > originalWindow);
+	const unadapted = others.filter((o) => parseSide(o.label).side !== 'engine');
+	if (crossing.length > 0 && unadapted.length > 0) {
+		lines.push(
+			`- at ${crossing.join(', ')} tokens the prompt and its answer pass the original ${originalWindow}-token window: the engine's plan runs the long factor set from the first token, while the unadapted graph (${unadapted.map((o) => o.label).join(', ')}) prefills with the short set and switches to the long one at position ${originalWindow}, its cached keys still rotated by the short set; their answers may differ there`,
+		);
+	}
+	return lines;
 }
 
 main().catch((err: unknown) => {

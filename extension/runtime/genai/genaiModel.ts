@@ -42,8 +42,9 @@ export { isGenaiFolder } from './genaiFolder';
 export interface GenaiModelOptions extends ModelTuning {
 	/**
 	 * onnxruntime's intra-op threads; 0 (the default) is onnxruntime's own choice, one per
-	 * physical core. At these sizes the work is long matmuls: on 2 cores, 2 threads prefilled and
-	 * decoded 1.7× faster than 1 (bench/results/realsize.md), unlike the bundled model's.
+	 * physical core. At these sizes the work is long int4 matmuls, which on 2 cores ran 1.9× faster
+	 * on 2 threads than on 1, a prefill chunk's and a decode row's alike (the limits in
+	 * bench/results/realsize.md), unlike the bundled model's short runs.
 	 */
 	readonly intraOpThreads?: number;
 	/** Where adapted graphs are kept (default: the extension's cache folder). */
