@@ -11,6 +11,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { formatted } from './formatted';
 import { measureBare } from './runtime/bareLoop';
 import { measureLongrope } from './runtime/longropeEngine';
 import { median, type EngineReport } from './runtime/shared';
@@ -181,6 +182,35 @@ function spread(rounds: ReadonlyMap<string, readonly EngineReport[]>): string {
 	return lines.join('\n');
 }
 
+/**
+ * Each engine side against each other side, round by round: the two ran minutes apart in the
+ * same round, so the ratio of the pair drops the slow swings of a shared machine that separate
+ * the rounds; its median is the figure to quote, its range shows what is left.
+ */
+function pairedRatios(rounds: ReadonlyMap<string, readonly EngineReport[]>): string {
+	const engines = [...rounds.keys()].filter((label) => parseSide(label).engine === 'longrope');
+	const others = [...rounds.keys()].filter((label) => parseSide(label).engine !== 'longrope');
+	const heads = engines.flatMap((e) => others.map((o) => `${e} / ${o}`));
+	const lines = [
+		`| paired by round: median (lowest–highest) | ${heads.join(' | ')} |`,
+		`|---|${heads.map(() => '---:').join('|')}|`,
+	];
+	const row = (name: string, pick: (r: EngineReport) => number) => {
+		const cells = engines.flatMap((e) =>
+			others.map((o) => {
+				const [a, b] = [rounds.get(e) ?? [], rounds.get(o) ?? []];
+				const ratios = a.map((r, i) => pick(r) / pick(b[i]));
+				const [low, high] = [Math.min(...ratios), Math.max(...ratios)];
+				return `${median(ratios).toFixed(2)}× (${low.toFixed(2)}–${high.toFixed(2)})`;
+			}),
+		);
+		lines.push(`| ${name} | ${cells.join(' | ')} |`);
+	};
+	for (const n of PREFILL) row(`prefill tok/s, ${n} tokens`, (r) => r.prefill[n]);
+	for (const n of DECODE) row(`decode tok/s, ${n} cached`, (r) => r.decode[n]);
+	return lines.join('\n');
+}
+
 function agreement(sides: readonly Side[]): string {
 	const [ours, ...others] = sides;
 	return DECODE.map((n) => {
@@ -219,17 +249,17 @@ async function main(): Promise<void> {
 		'',
 		spread(rounds),
 		'',
+		...(REPEATS > 1 ? [pairedRatios(rounds), ''] : []),
 	].join('\n');
-	process.stdout.write(md);
-	mkdirSync(path.join(ROOT, 'bench', 'results'), { recursive: true });
+	const mdFile = path.join(ROOT, 'bench', 'results', quick ? 'runtime-quick.md' : 'runtime.md');
+	const pretty = await formatted(md, mdFile);
+	process.stdout.write(pretty);
+	mkdirSync(path.dirname(mdFile), { recursive: true });
 	writeFileSync(
 		path.join(ROOT, 'bench', 'results', 'runtime.json'),
 		JSON.stringify({ commit, quick, rounds: Object.fromEntries(rounds), sides }, null, 1),
 	);
-	writeFileSync(
-		path.join(ROOT, 'bench', 'results', quick ? 'runtime-quick.md' : 'runtime.md'),
-		md,
-	);
+	writeFileSync(mdFile, pretty);
 }
 
 main().catch((err: unknown) => {
