@@ -8,13 +8,9 @@ import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import {
-	ATTR_INT,
-	encodeModel,
-	ONNX_FLOAT,
-	type AttributeProto,
-} from '../extension/runtime/genai/onnxProto';
+import { ATTR_INT, ONNX_FLOAT, type AttributeProto } from '../extension/runtime/genai/onnxProto';
 import { loadOnnxRuntime } from '../extension/runtime/onnxRuntime';
+import { probeModel, value } from './probeGraphs';
 import { median } from './realsize/shared';
 
 const ATTR_FLOAT = 1;
@@ -29,45 +25,25 @@ const BUFFERS = 8;
 const SIDES = ['scale in the matmul (alpha)', 'scale on the queries (alpha 1)'] as const;
 
 function scoresGraph(kvHeads: number, group: number, head: number, alpha: boolean): Uint8Array {
-	const tensor = (name: string, dims: (number | string)[]) => ({
-		name,
-		type: {
-			tensorType: {
-				elemType: ONNX_FLOAT,
-				shape: {
-					dim: dims.map((d) =>
-						typeof d === 'number' ? { dimValue: d } : { dimParam: d },
-					),
-				},
-			},
-		},
-	});
 	const attribute: AttributeProto[] = [{ name: 'transB', type: ATTR_INT, i: 1 }];
 	if (alpha) attribute.push({ name: 'alpha', type: ATTR_FLOAT, f: 1 / Math.sqrt(head) });
-	return encodeModel({
-		irVersion: 8,
-		opsetImport: [
-			{ domain: '', version: 17 },
-			{ domain: 'com.microsoft', version: 1 },
+	return probeModel({
+		name: 'scores',
+		node: [
+			{
+				opType: 'FusedMatMul',
+				domain: 'com.microsoft',
+				name: 'scores',
+				input: ['queries', 'keys'],
+				output: ['scores'],
+				attribute,
+			},
 		],
-		graph: {
-			name: 'scores',
-			node: [
-				{
-					opType: 'FusedMatMul',
-					domain: 'com.microsoft',
-					name: 'scores',
-					input: ['queries', 'keys'],
-					output: ['scores'],
-					attribute,
-				},
-			],
-			input: [
-				tensor('queries', [1, kvHeads, group, head]),
-				tensor('keys', [1, kvHeads, 'capacity', head]),
-			],
-			output: [tensor('scores', [1, kvHeads, group, 'capacity'])],
-		},
+		input: [
+			value('queries', ONNX_FLOAT, [1, kvHeads, group, head]),
+			value('keys', ONNX_FLOAT, [1, kvHeads, 'capacity', head]),
+		],
+		output: [value('scores', ONNX_FLOAT, [1, kvHeads, group, 'capacity'])],
 	});
 }
 

@@ -10,15 +10,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type * as Ort from 'onnxruntime-node';
-import {
-	ATTR_INT,
-	encodeModel,
-	ONNX_FLOAT,
-	ONNX_INT32,
-	type ModelProto,
-	type ValueInfo,
-} from '../extension/runtime/genai/onnxProto';
+import { ATTR_INT, ONNX_FLOAT, ONNX_INT32 } from '../extension/runtime/genai/onnxProto';
 import { loadOnnxRuntime } from '../extension/runtime/onnxRuntime';
+import { probeModel, value } from './probeGraphs';
 import { median } from './runtime/shared';
 
 const HEADS = 24;
@@ -28,75 +22,51 @@ const ROTARY_HALF = 48;
 const SIZES = (process.env.PROBE_MAX ?? '1024,4096,16384').split(',').map(Number);
 const STEPS = Number(process.env.PROBE_STEPS ?? 7);
 
-function value(name: string, elemType: number, dims: (number | string)[]): ValueInfo {
-	return {
-		name,
-		type: {
-			tensorType: {
-				elemType,
-				shape: {
-					dim: dims.map((d) =>
-						typeof d === 'number' ? { dimValue: d } : { dimParam: d },
-					),
-				},
-			},
-		},
-	};
-}
-
 function gqaModel(): Uint8Array {
 	const kv = (name: string, len: string) => value(name, ONNX_FLOAT, [1, KV_HEADS, len, HEAD]);
-	const model: ModelProto = {
-		irVersion: 8,
-		opsetImport: [
-			{ domain: '', version: 17 },
-			{ domain: 'com.microsoft', version: 1 },
+	return probeModel({
+		name: 'gqa_probe',
+		node: [
+			{
+				opType: 'GroupQueryAttention',
+				domain: 'com.microsoft',
+				name: 'gqa',
+				input: [
+					'q',
+					'k',
+					'v',
+					'past_key',
+					'past_value',
+					'seqlens_k',
+					'total_len',
+					'cos_cache',
+					'sin_cache',
+				],
+				output: ['attn', 'present_key', 'present_value'],
+				attribute: [
+					{ name: 'num_heads', type: ATTR_INT, i: HEADS },
+					{ name: 'kv_num_heads', type: ATTR_INT, i: KV_HEADS },
+					{ name: 'do_rotary', type: ATTR_INT, i: 1 },
+				],
+			},
 		],
-		graph: {
-			name: 'gqa_probe',
-			node: [
-				{
-					opType: 'GroupQueryAttention',
-					domain: 'com.microsoft',
-					name: 'gqa',
-					input: [
-						'q',
-						'k',
-						'v',
-						'past_key',
-						'past_value',
-						'seqlens_k',
-						'total_len',
-						'cos_cache',
-						'sin_cache',
-					],
-					output: ['attn', 'present_key', 'present_value'],
-					attribute: [
-						{ name: 'num_heads', type: ATTR_INT, i: HEADS },
-						{ name: 'kv_num_heads', type: ATTR_INT, i: KV_HEADS },
-						{ name: 'do_rotary', type: ATTR_INT, i: 1 },
-					],
-				},
-			],
-			input: [
-				value('q', ONNX_FLOAT, [1, 'seq', HEADS * HEAD]),
-				value('k', ONNX_FLOAT, [1, 'seq', KV_HEADS * HEAD]),
-				value('v', ONNX_FLOAT, [1, 'seq', KV_HEADS * HEAD]),
-				kv('past_key', 'past'),
-				kv('past_value', 'past'),
-				value('seqlens_k', ONNX_INT32, [1]),
-				value('total_len', ONNX_INT32, []),
-				value('cos_cache', ONNX_FLOAT, ['rows', ROTARY_HALF]),
-				value('sin_cache', ONNX_FLOAT, ['rows', ROTARY_HALF]),
-			],
-			output: [
-				value('attn', ONNX_FLOAT, [1, 'seq', HEADS * HEAD]),
-				kv('present_key', 'present'),
-				kv('present_value', 'present'),
-			],
-		},
-	};
-	return encodeModel(model);
+		input: [
+			value('q', ONNX_FLOAT, [1, 'seq', HEADS * HEAD]),
+			value('k', ONNX_FLOAT, [1, 'seq', KV_HEADS * HEAD]),
+			value('v', ONNX_FLOAT, [1, 'seq', KV_HEADS * HEAD]),
+			kv('past_key', 'past'),
+			kv('past_value', 'past'),
+			value('seqlens_k', ONNX_INT32, [1]),
+			value('total_len', ONNX_INT32, []),
+			value('cos_cache', ONNX_FLOAT, ['rows', ROTARY_HALF]),
+			value('sin_cache', ONNX_FLOAT, ['rows', ROTARY_HALF]),
+		],
+		output: [
+			value('attn', ONNX_FLOAT, [1, 'seq', HEADS * HEAD]),
+			kv('present_key', 'present'),
+			kv('present_value', 'present'),
+		],
+	});
 }
 
 async function probe(ort: typeof Ort, session: Ort.InferenceSession, max: number) {

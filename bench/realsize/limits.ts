@@ -1,12 +1,7 @@
 import { Worker } from 'node:worker_threads';
-import {
-	ATTR_INT,
-	encodeModel,
-	ONNX_FLOAT,
-	type ModelProto,
-	type ValueInfo,
-} from '../../extension/runtime/genai/onnxProto';
+import { ATTR_INT, ONNX_FLOAT } from '../../extension/runtime/genai/onnxProto';
 import { loadOnnxRuntime } from '../../extension/runtime/onnxRuntime';
+import { probeModel, value } from '../probeGraphs';
 import { median } from './shared';
 
 const ONNX_UINT8 = 2;
@@ -74,11 +69,6 @@ export async function copyBandwidth(workers: number, bytes: number, rounds = 5):
 	}
 }
 
-function value(name: string, elemType: number, dims: (number | string)[]): ValueInfo {
-	const dim = dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d }));
-	return { name, type: { tensorType: { elemType, shape: { dim } } } };
-}
-
 /** One MatMulNBits node as the published CPU folders have it: int4, block 32, accuracy 4. */
 function matMulNBitsNode(index: number, input: string, output: string, k: number, n: number) {
 	const name = `mm${index}`;
@@ -136,21 +126,14 @@ function matMulNBitsChain(dims: readonly number[]): { model: Uint8Array; bytes: 
 				n,
 			),
 		);
-	const model: ModelProto = {
-		irVersion: 8,
-		opsetImport: [
-			{ domain: '', version: 17 },
-			{ domain: 'com.microsoft', version: 1 },
-		],
-		graph: {
-			name: 'matmulnbits',
-			node: parts.map((p) => p.node),
-			initializer: parts.flatMap((p) => p.initializers),
-			input: [value('a', ONNX_FLOAT, ['m', dims[0]])],
-			output: [value('y', ONNX_FLOAT, ['m', dims[dims.length - 1]])],
-		},
-	};
-	return { model: encodeModel(model), bytes: parts.reduce((sum, p) => sum + p.bytes, 0) };
+	const model = probeModel({
+		name: 'matmulnbits',
+		node: parts.map((p) => p.node),
+		initializer: parts.flatMap((p) => p.initializers),
+		input: [value('a', ONNX_FLOAT, ['m', dims[0]])],
+		output: [value('y', ONNX_FLOAT, ['m', dims[dims.length - 1]])],
+	});
+	return { model, bytes: parts.reduce((sum, p) => sum + p.bytes, 0) };
 }
 
 /** Median seconds of `runs` runs of a graph on an [m, k] input, after two untimed ones. */
