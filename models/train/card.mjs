@@ -152,6 +152,9 @@ function progressiveStage(ft, index) {
 			)
 		: undefined;
 	const longRetrieval = JSON.parse(/^LONG_RETRIEVAL = (\{.*\})$/m.exec(trainPy)[1]);
+	// train.py --retrieval-fraction replaces the share of retrieval rows of both row kinds (stage.json
+	// files written before FT_FRACTION lack the field).
+	const fraction = settings.retrievalFraction ? Number(settings.retrievalFraction) : undefined;
 	return {
 		build: ft,
 		settings,
@@ -172,7 +175,8 @@ function progressiveStage(ft, index) {
 		// Prompts show files with numbered lines (filePrompts.ts numberLines) from stage 3 on; older
 		// stage.json files, written before, lack the field.
 		lineNumbers: settings.lineNumbers === true,
-		longRetrieval: mix ? { ...longRetrieval, mix } : longRetrieval,
+		fraction,
+		longRetrieval: { ...longRetrieval, ...(mix && { mix }), ...(fraction !== undefined && { fraction }) },
 		before: readJson(join(ft, 'eval-before.json')),
 		after: readJson(join(ft, 'eval-after.json')),
 		watch: (kind, long) =>
@@ -240,9 +244,14 @@ function progressiveText(st, index) {
 			? `LongRoPE's recipe (Ding et al. 2024) fine-tunes briefly at a searched longer set, then searches the
 sets again on the fine-tuned weights. `
 			: '';
-	const shortRows = st.mix
-		? `drawn as in the last stage of the base training, but for the retrieval kinds' shares (${mix})`
-		: 'drawn as in the last stage of the base training';
+	const changed = [
+		...(st.fraction !== undefined ? [`${Math.round(100 * st.fraction)}% of them retrieval documents`] : []),
+		...(st.mix ? [`the retrieval kinds' shares (${mix})`] : []),
+	];
+	const shortRows =
+		changed.length > 0
+			? `drawn as in the last stage of the base training, but for ${changed.join(' and ')}`
+			: 'drawn as in the last stage of the base training';
 	return `
 ## ${heading} (LongRoPE sec. 3.3)
 
@@ -317,6 +326,7 @@ function makeVars(st, k) {
 		WARMUP: st.settings.warmup,
 		THREADS: st.settings.threads,
 		MIX: st.settings.retrievalMix,
+		FRACTION: st.settings.retrievalFraction ?? '',
 	};
 	const defaults = { BUILD: '.model-build/progressive', INIT: '.model-build/final.pt' };
 	const vars = Object.entries(given)

@@ -178,6 +178,7 @@ def main():
     p.add_argument("--config", default=os.path.join(os.path.dirname(__file__), "model-config.json"))
     p.add_argument("--steps", type=int, default=1500)
     p.add_argument("--stop-at", type=int, help="stop after this step (checkpointed; the schedule stays that of --steps), to train in segments")
+    p.add_argument("--stop-after-seconds", type=float, help="stop (checkpointed) once the run's training time reaches this: runs compared at equal compute (capacity.py)")
     p.add_argument("--batch", type=int, default=16)
     p.add_argument("--lr", type=float, default=2e-3)
     p.add_argument("--warmup", type=int, default=100)
@@ -197,11 +198,17 @@ def main():
     p.add_argument("--long-window", type=int, help="the long rows' length (needs tokens/retrieval-<N>.bin and --sets)")
     p.add_argument("--long-batch", type=int, default=4)
     p.add_argument("--retrieval-mix", help="the retrieval rows' kinds, e.g. passkey=0.3,workspace=0.5,chat=0.2, in every stage and in the long rows (a later fine-tune's emphasis)")
+    p.add_argument("--retrieval-fraction", type=float, help="the share of retrieval rows (the rest text windows) in every stage and in the long rows")
     args = p.parse_args()
     stages, long_stage = RETRIEVAL_STAGES, LONG_RETRIEVAL
     if args.retrieval_mix:
         mix = parse_mix(args.retrieval_mix, RETRIEVAL_STAGES[0]["mix"])
         stages, long_stage = [{**s, "mix": mix} for s in stages], {**long_stage, "mix": mix}
+    if args.retrieval_fraction is not None:
+        if not 0 <= args.retrieval_fraction <= 1:
+            raise SystemExit(f"train: --retrieval-fraction must lie in [0, 1], not {args.retrieval_fraction}")
+        fraction = args.retrieval_fraction
+        stages, long_stage = [{**s, "fraction": fraction} for s in stages], {**long_stage, "fraction": fraction}
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
@@ -265,7 +272,9 @@ def main():
     log = open(log_path, "a")
     model.train()
     stop = min(args.steps, args.stop_at or args.steps)
-    while step < stop:
+    # A run resumed past its time limit stops at once (capacity.py run again only re-evaluates).
+    out_of_time = lambda: args.stop_after_seconds is not None and train_seconds >= args.stop_after_seconds
+    while step < stop and not out_of_time():
         t0 = time.time()
         for g in opt.param_groups:
             g["lr"] = lr_at(step, args.steps, args.lr, args.warmup)
@@ -310,7 +319,7 @@ def main():
         log.flush()
         if step % 20 == 0 or "val_loss" in entry:
             print(f"train: {json.dumps(entry)}", flush=True)
-        if step % args.ckpt_every == 0 or step == stop:
+        if step % args.ckpt_every == 0 or step == stop or out_of_time():
             save(final=step == args.steps)
     print(f"train: done, {tokens} tokens in {train_seconds:.0f}s ({tokens / max(train_seconds, 1e-9):.0f} tok/s)", flush=True)
 
