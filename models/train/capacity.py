@@ -16,6 +16,7 @@ same candidates: each resumes from its checkpoint. Writes bench/results/<name>.m
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -41,6 +42,15 @@ def wait_all(procs, what):
     for name, proc, log in procs:
         if proc.wait() != 0:
             raise SystemExit(f"capacity: {what} of {name} failed (see {log})")
+
+
+def evaluation(log):
+    """The metrics train.py --evaluate printed as its last line, or None when it did not finish."""
+    try:
+        with open(log) as f:
+            return json.loads(f.read().strip().splitlines()[-1])
+    except (OSError, IndexError, ValueError):
+        return None
 
 
 def evaluate_args(folder, checkpoint, train_args):
@@ -82,14 +92,16 @@ def main():
         os.makedirs(folder, exist_ok=True)
         if not os.path.exists(os.path.join(folder, "tokens")):
             os.symlink(os.path.join(build, "tokens"), os.path.join(folder, "tokens"))
-        subprocess.run(["cp", os.path.join(build, "tokenizer.json"), folder], check=True)
-        subprocess.run(["cp", os.path.abspath(config), os.path.join(folder, "model-config.json")], check=True)
+        shutil.copyfile(os.path.join(build, "tokenizer.json"), os.path.join(folder, "tokenizer.json"))
+        shutil.copyfile(config, os.path.join(folder, "model-config.json"))
         cfg = ModelConfig.load(config)
+        # Made once: a run continued with more minutes resumes from its checkpoint, not from here.
         start = os.path.join(folder, "start.pt")
-        if cfg.__dict__ == init["config"]:
-            subprocess.run(["cp", os.path.abspath(args.init), start], check=True)
-        else:
-            subprocess.run([sys.executable, "grow.py", os.path.abspath(args.init), start, "--config", os.path.abspath(config)], cwd=HERE, check=True)
+        if not os.path.exists(start):
+            if cfg.__dict__ == init["config"]:
+                shutil.copyfile(args.init, start)
+            else:
+                subprocess.run([sys.executable, "grow.py", os.path.abspath(args.init), start, "--config", os.path.abspath(config)], cwd=HERE, check=True)
         candidates.append({"name": name, "folder": folder, "config": cfg, "params": sum(t.numel() for t in Decoder(cfg).parameters())})
 
     first = candidates[0]
@@ -103,7 +115,8 @@ def main():
     wait_all(procs, "training")
     print(f"capacity: trained {len(candidates)} candidates side by side in {time.time() - t0:.0f} s", flush=True)
 
-    procs = [("start", run(evaluate_args(first["folder"], os.path.join(first["folder"], "start.pt"), args.train_args), before_log), before_log)]
+    # Every candidate's start computes the same function: one evaluation, kept for a continued run.
+    procs = [] if evaluation(before_log) else [("start", run(evaluate_args(first["folder"], os.path.join(first["folder"], "start.pt"), args.train_args), before_log), before_log)]
     for c in candidates:
         log = os.path.join(c["folder"], "eval-end.log")
         procs.append((c["name"], run(evaluate_args(c["folder"], os.path.join(c["folder"], "ckpt", "latest.pt"), args.train_args), log), log))
@@ -111,11 +124,10 @@ def main():
             wait_all(procs, "evaluation")
             procs = []
     wait_all(procs, "evaluation")
-    read = lambda log: json.loads(open(log).read().strip().splitlines()[-1])
-    start = read(before_log)
+    start = evaluation(before_log)
     rows = []
     for c in candidates:
-        end = read(os.path.join(c["folder"], "eval-end.log"))
+        end = evaluation(os.path.join(c["folder"], "eval-end.log"))
         state = torch.load(os.path.join(c["folder"], "ckpt", "latest.pt"), map_location="cpu")
         hours = state["seconds"] / 3600
         rows.append(

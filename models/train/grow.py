@@ -32,8 +32,9 @@ OUTPUTS = ("self_attn.o_proj.weight", "mlp.down_proj.weight")
 TOLERANCE = 1e-4
 
 
-def grow(state, old, new, seed):
-    """The grown model's state dict (old, new: ModelConfig)."""
+def grow(state, old, new, fresh):
+    """The grown model's state dict (old, new: ModelConfig; fresh: a new Decoder's state dict, whose
+    rows initialise the new MLP units)."""
     for field in ("vocab_size", "hidden_size", "num_attention_heads", "num_key_value_heads", "rope_theta", "original_max_position_embeddings"):
         if getattr(old, field) != getattr(new, field):
             raise SystemExit(f"grow: {field} must stay {getattr(old, field)} (the new config says {getattr(new, field)})")
@@ -42,8 +43,6 @@ def grow(state, old, new, seed):
             f"grow: {old.num_hidden_layers} → {new.num_hidden_layers} layers and {old.intermediate_size} → "
             f"{new.intermediate_size} MLP units: the layers must be a multiple and the units no fewer"
         )
-    torch.manual_seed(seed)
-    fresh = Decoder(new).state_dict()  # the new MLP rows' initialisation
     per = new.num_hidden_layers // old.num_hidden_layers
     out = {key: state[key] for key in ("embed_tokens.weight", "norm.weight")}
     extra = new.intermediate_size - old.intermediate_size
@@ -80,8 +79,9 @@ def main():
     checkpoint = torch.load(args.source, map_location="cpu")
     old = ModelConfig(**checkpoint["config"])
     new = ModelConfig.load(args.config)
+    torch.manual_seed(args.seed)
     grown = Decoder(new)
-    grown.load_state_dict(grow(checkpoint["model"], old, new, args.seed))  # strict: every parameter set
+    grown.load_state_dict(grow(checkpoint["model"], old, new, grown.state_dict()))  # strict: every parameter set
     original = Decoder(old)
     original.load_state_dict(checkpoint["model"])
     grown.eval()
