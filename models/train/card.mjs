@@ -2,33 +2,18 @@
 // the build recorded: the corpus manifest, the training log and the measurements (measure.json).
 // FT_BUILDs, when given, are the progressive stages' builds (the Makefile's progressive target), in
 // order, each continuing the one before (the first continues BUILD): the numbers are then the last
-// one's measurements, and the card describes every stage, each from its stage.json.
+// one's measurements, and the card describes every stage, each from its stage.json. A build folder
+// that is gone is described from its record (cardRecords.mjs: models/train/records/).
 //
 //   node models/train/card.mjs BUILD_DIR MODEL_DIR DEFAULT_VARIANT [FT_BUILD ...]
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { baseRecord, recordsDir, sha256, stageRecord } from './cardRecords.mjs';
 
 const [build, dir, defaultVariant, ...ftBuilds] = process.argv.slice(2);
 const readJson = (path) => JSON.parse(readFileSync(path, 'utf8'));
-const readLog = (path) =>
-	readFileSync(path, 'utf8')
-		.split('\n')
-		.filter(Boolean)
-		.map((line) => JSON.parse(line));
-// Seconds a training log's steps took: each entry's tokens since the last, at its tok/s.
-const logSeconds = (entries) =>
-	entries.reduce(
-		(sum, e, k) => sum + (e.tokens - (k > 0 ? entries[k - 1].tokens : 0)) / e.tok_s,
-		0,
-	);
-const manifest = readJson(join(build, 'corpus', 'manifest.json'));
-const log = readLog(join(build, 'train-log.jsonl'));
-// The shipped variants' measurements: the last progressive stage's when there is one.
-const measure = readJson(join(ftBuilds.at(-1) ?? build, 'measure.json'));
-const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
+const config = readJson(join(dir, 'config.json'));
 // The factor sets of longrope.json name the weights they were searched on.
-const sha256 = (path) => createHash('sha256').update(readFileSync(path)).digest('hex');
 const weightsSha = sha256(join(dir, 'model.onnx'));
 const bundledSets = existsSync(join(dir, 'longrope.json'))
 	? readJson(join(dir, 'longrope.json')).sets
@@ -36,25 +21,12 @@ const bundledSets = existsSync(join(dir, 'longrope.json'))
 const staleSets = bundledSets
 	.filter((set) => set.provenance?.modelSha256 && set.provenance.modelSha256 !== weightsSha)
 	.map((set) => `\`${set.name}\``);
-const retrievalDocs = JSON.parse(
-	readFileSync(join(build, 'tokens', 'retrieval.docs.json'), 'utf8'),
-);
-const docCount = (kind, split) =>
-	retrievalDocs.filter((d) => d.kind === kind && d.split === split).length;
-// train.py --evaluate on the warm start and on the final checkpoint (the Makefile writes both).
-const before = JSON.parse(readFileSync(join(build, 'eval-before.json'), 'utf8'));
-const after = JSON.parse(readFileSync(join(build, 'eval-after.json'), 'utf8'));
-// The starting checkpoint's, when training continued an earlier build (the Makefile's INIT).
-const initFile = join(build, 'eval-init.json');
-const init = existsSync(initFile) ? JSON.parse(readFileSync(initFile, 'utf8')) : undefined;
-const tokenCount = (split) => statSync(join(build, 'tokens', `${split}.bin`)).size / 2;
 
-const last = log.at(-1);
-// RETRIEVAL_FRACTION of train.py, as the rows the log cannot show.
-const trainPy = readFileSync(new URL('./train.py', import.meta.url), 'utf8');
-// RETRIEVAL_STAGES of train.py: from each stage's first step, the share of retrieval rows and each
-// retrieval kind's share of them.
-const retrievalStages = JSON.parse(/^RETRIEVAL_STAGES = (\[[^\]]*\])$/m.exec(trainPy)[1]);
+const base = baseRecord(build, defaultVariant);
+const { before, init, after, end: last, lastVal, seconds } = base;
+const docCount = (kind, split) => base.documents[kind][split];
+const tokenCount = (split) => base.tokens[split];
+const retrievalStages = base.retrievalStages;
 const stageText = retrievalStages
 	.map(
 		(stage) =>
@@ -64,28 +36,31 @@ const stageText = retrievalStages
 	)
 	.join('; ');
 const passkeyRows = retrievalStages.at(-1).fraction * retrievalStages.at(-1).mix.passkey;
-const seconds = logSeconds(log);
-const lastVal = [...log].reverse().find((e) => e.val_ppl !== undefined);
+const pct = (x) => `${(100 * x).toFixed(1)}%`;
+
+// The progressive stages, each from the weights of the one before (the first from the base's).
+const stages = [];
+for (const [index, ft] of ftBuilds.entries()) {
+	const from = index === 0 ? 'the base weights' : `stage ${index}'s weights`;
+	const startSha = (index === 0 ? base : stages[index - 1]).weightsSha;
+	const record = stageRecord(ft, base.window, defaultVariant, startSha, from);
+	stages.push({ ...record, build: ft, longWindow: record.settings.window });
+}
+const stage = stages.at(-1);
+// The shipped variants' measurements: the last progressive stage's when there is one.
+const measure = stage ? stage.measure : base.measure;
+if (!measure) {
+	throw new Error(`card: ${ftBuilds.at(-1)} has no measure.json (the Makefile's progressive target writes it)`);
+}
 const row = (name) => measure.rows.find((r) => r.variant === name);
 const chosen = row(defaultVariant);
 const fp32 = row('fp32');
 const window = measure.window;
-const pct = (x) => `${(100 * x).toFixed(1)}%`;
-// The probe that chose the batch size (probe-*.jsonl, when the build has them).
-const probes = ['probe-a', 'probe-b']
-	.filter((name) => existsSync(join(build, `${name}.jsonl`)))
-	.map((name) => {
-		const lines = readFileSync(join(build, `${name}.jsonl`), 'utf8')
-			.split('\n')
-			.filter(Boolean)
-			.map((l) => JSON.parse(l));
-		const end = lines.at(-1);
-		const cpu = lines.reduce(
-			(sum, e, k) => sum + (e.tokens - (k > 0 ? lines[k - 1].tokens : 0)) / e.tok_s,
-			0,
-		);
-		return `| ${end.step} steps of ${Math.round(end.tokens / end.step / window)} | ${(cpu / 60).toFixed(1)} | ${end.heldout_loss} | ${end.val_loss} | ${pct(end.workspace_acc)} |`;
-	});
+// The probe that chose the batch size (probe-*.jsonl, when the build had them).
+const probes = base.probes.map(
+	(p) =>
+		`| ${p.steps} steps of ${Math.round(p.tokens / p.steps / window)} | ${(p.seconds / 60).toFixed(1)} | ${p.heldout_loss} | ${p.val_loss} | ${pct(p.workspace_acc)} |`,
+);
 const probeNote =
 	probes.length === 0
 		? ''
@@ -100,92 +75,6 @@ const params =
 			3 * config.hidden_size * config.intermediate_size) +
 	config.hidden_size;
 
-// The progressive stages: each one's log, the sets it trained with (sets.json, the Makefile's copy
-// of longrope.json when it started), its settings (stage.json, the Makefile's FT_* values) and
-// train.py --evaluate of its start and end.
-const stages = ftBuilds.map(progressiveStage);
-const stage = stages.at(-1);
-function progressiveStage(ft, index) {
-	const ftLog = readLog(join(ft, 'train-log.jsonl'));
-	const end = ftLog.at(-1);
-	const settings = readJson(join(ft, 'stage.json'));
-	const longWindow = settings.window;
-	// The settings, checked against the log: tokens per step, the warmup's peak, the last step.
-	const shortRows = settings.batch;
-	const longRows = settings.longBatch;
-	const lrText = settings.lr;
-	const lr = Number(lrText);
-	const warmup = settings.warmup;
-	const peak = ftLog.reduce((best, e) => (e.lr > best.lr ? e : best));
-	if (shortRows * window + longRows * longWindow !== end.tokens / end.step) {
-		throw new Error(
-			`card: ${ft}/train-log.jsonl has ${end.tokens / end.step} tokens a step, not FT_BATCH ${shortRows} × ${window} + FT_LONG_BATCH ${longRows} × ${longWindow}`,
-		);
-	}
-	if (Math.abs(peak.lr - lr) > 1e-9 || peak.step !== warmup || end.step !== settings.steps) {
-		throw new Error(
-			`card: ${ft}/train-log.jsonl peaks at lr ${peak.lr} at step ${peak.step} and ends at step ${end.step}, not FT_LR ${lr} at FT_WARMUP ${warmup} and FT_STEPS ${settings.steps}`,
-		);
-	}
-	const sets = readJson(join(ft, 'sets.json')).sets;
-	const set = (name, length) => {
-		const found = sets.find((s) => s.name === name);
-		if (found?.maxLength !== length) {
-			throw new Error(`card: ${ft}/sets.json has no set ${name} of ${length} tokens`);
-		}
-		return found;
-	};
-	// The sets it trained with name the weights they were searched on: those it started from, if so.
-	const startSha = sha256(join(index === 0 ? build : ftBuilds[index - 1], defaultVariant, 'model.onnx'));
-	const from = index === 0 ? 'the base weights' : `stage ${index}'s weights`;
-	const searchedOn = sets.every((s) => s.provenance?.modelSha256 === startSha)
-		? `searched on ${from}`
-		: `not all searched on ${from}`;
-	const docs = (file) => readJson(join(ft, 'tokens', file));
-	// train.py --retrieval-mix "kind=share,…" replaces the retrieval kinds' shares of both row kinds.
-	const mix = settings.retrievalMix
-		? Object.fromEntries(
-				settings.retrievalMix.split(',').map((part) => {
-					const [kind, share] = part.split('=');
-					return [kind, Number(share)];
-				}),
-			)
-		: undefined;
-	const longRetrieval = JSON.parse(/^LONG_RETRIEVAL = (\{.*\})$/m.exec(trainPy)[1]);
-	// train.py --retrieval-fraction replaces the share of retrieval rows of both row kinds (stage.json
-	// files written before FT_FRACTION lack the field).
-	const fraction = settings.retrievalFraction ? Number(settings.retrievalFraction) : undefined;
-	return {
-		build: ft,
-		settings,
-		from,
-		log: ftLog,
-		end,
-		seconds: logSeconds(ftLog),
-		longWindow,
-		shortRows,
-		longRows,
-		searchedOn,
-		lrText,
-		threads: settings.threads,
-		warmup,
-		shortSet: set(settings.shortSet, window),
-		longSet: set(settings.longSet, longWindow),
-		mix,
-		// Prompts show files with numbered lines (filePrompts.ts numberLines) from stage 3 on; older
-		// stage.json files, written before, lack the field.
-		lineNumbers: settings.lineNumbers === true,
-		fraction,
-		longRetrieval: { ...longRetrieval, ...(mix && { mix }), ...(fraction !== undefined && { fraction }) },
-		before: readJson(join(ft, 'eval-before.json')),
-		after: readJson(join(ft, 'eval-after.json')),
-		watch: (kind, long) =>
-			docs(long ? `retrieval-${longWindow}.docs.json` : 'retrieval.docs.json').filter(
-				(d) => d.kind === kind && d.split === 'watch',
-			).length,
-	};
-}
-
 const variantsTable = [
 	`| variant | size (MB) | held-out ppl @${window} | npm held-out ppl @${window} | top-1 agreement with fp32 | passkey @${window} | path:line @${window} | prefill tok/s (${window}) | decode tok/s (${window} cached) |`,
 	'|---|---:|---:|---:|---:|---:|---:|---:|---:|',
@@ -195,16 +84,16 @@ const variantsTable = [
 	),
 ].join('\n');
 
-const sources = manifest.sources
-	.map((s) => {
-		const val = s.files.filter((f) => f.split !== 'train').length;
-		return `| ${s.name} | ${s.registry === 'deb' ? 'Debian' : 'npm'} \`${s.package}\` ${s.version} | ${s.license} | ${s.files.length - val} / ${val} | ${(s.bytes / 1e6).toFixed(1)} |`;
-	})
+const sources = base.sources
+	.map(
+		(s) =>
+			`| ${s.name} | ${s.registry === 'deb' ? 'Debian' : 'npm'} \`${s.package}\` ${s.version} | ${s.license} | ${s.train} / ${s.heldOut} | ${(s.bytes / 1e6).toFixed(1)} |`,
+	)
 	.join('\n');
 
 const batch = Math.round(last.tokens / last.step / window);
 const ppl = (loss) => Math.exp(loss).toFixed(2);
-const npmSources = manifest.sources.filter((s) => s.registry === 'npm' && s.split);
+const npmSources = base.sources.filter((s) => s.registry === 'npm' && s.split);
 const heldOutPackages = npmSources
 	.filter((s) => s.split === 'heldout')
 	.map((s) => `\`${s.package}\``);
@@ -221,11 +110,18 @@ const beforeAfter = [
 const progressiveSection = stages.map(progressiveText).join('');
 /** Said of the stage whose retrieval documents first number the files' lines. */
 function numberedText(st, index) {
-	if (!st.lineNumbers || (index > 0 && stages[index - 1].lineNumbers)) return '';
+	// Prompts show files with numbered lines (filePrompts.ts numberLines) from stage 3 on; older
+	// stage.json files, written before, lack the field.
+	const numbered = (s) => s.settings.lineNumbers === true;
+	if (!numbered(st) || (index > 0 && numbered(stages[index - 1]))) return '';
 	return ` Its retrieval documents show each file line after its number and a tab (\`numberLines\` of
 \`filePrompts.ts\`), as the extension's prompts do from this stage on, so that a citation copies the
 number instead of counting lines; the training before it saw files without numbers, and "before" below
 is the earlier model on the numbered documents.`;
+}
+// The learning rate's course; a stage.json may say it (one stopped by --stop-after-seconds).
+function schedule(st) {
+	return st.settings.schedule ?? `warmup ${st.settings.warmup} steps, cosine\nto a tenth`;
 }
 function progressiveText(st, index) {
 	const L = st.longWindow;
@@ -256,11 +152,10 @@ sets again on the fine-tuned weights. `
 ## ${heading} (LongRoPE sec. 3.3)
 
 ${intro}${started} was continued for ${st.end.step} steps, each of
-${st.shortRows} rows of ${window} tokens with the \`${st.shortSet.name}\` set and ${st.longRows} rows of ${L} tokens with the \`${long.name}\` set
-(${L / window}×: per-pair factors ${long.factors[0]}–${long.factors.at(-1)}, nHat ${long.nHat}, attention factor ${long.attentionFactor}), both from the
-\`longrope.json\` of that time (${st.searchedOn}); ${(st.end.tokens / 1e6).toFixed(2)} M tokens at lr ${st.lrText} (warmup ${st.warmup} steps, cosine
-to a tenth) in ${(st.seconds / 60).toFixed(0)} min on 2 CPU cores (${(st.end.tokens / st.seconds).toFixed(0)} tok/s). The ${window}-token rows are ${shortRows}; of the ${L}-token rows, ${Math.round(100 * st.longRetrieval.fraction)}% are retrieval documents filled to ${L} tokens
-(\`retrieval.ts --window ${L}\`: ${mix}) and the rest windows of the training text.${numberedText(st, index)}
+${st.settings.batch} rows of ${window} tokens with the \`${st.shortSet.name}\` set and ${st.settings.longBatch} rows of ${L} tokens with the \`${long.name}\` set
+(${L / window}×: per-pair factors ${long.factorRange[0]}–${long.factorRange[1]}, nHat ${long.nHat}, attention factor ${long.attentionFactor}), both from the
+\`longrope.json\` of that time (${st.searchedOn}); ${(st.end.tokens / 1e6).toFixed(2)} M tokens at lr ${st.settings.lr} (${schedule(st)}) in ${(st.seconds / 60).toFixed(0)} min on ${st.settings.threads === 1 ? 'one CPU core' : '2 CPU cores'} (${(st.end.tokens / st.seconds).toFixed(0)} tok/s). The ${window}-token rows are ${shortRows}; of the ${L}-token rows, ${Math.round(100 * st.longRetrieval.fraction)}% are retrieval documents filled to ${L} tokens
+(\`retrieval.ts --window ${L}\`: ${mix}) and the rest windows of the training text.${numberedText(st, index)}${st.settings.from ? ` It started from ${st.settings.from}.` : ''}${st.settings.note ? ` ${st.settings.note}` : ''}
 
 Before (${index === 0 ? 'the base model' : `stage ${index}'s model`}) and after, on the same held-out text, each window with its set:
 
@@ -269,10 +164,10 @@ Before (${index === 0 ? 'the base model' : `stage ${index}'s model`}) and after,
 | held-out npm packages at ${window} (\`${st.shortSet.name}\`): loss (ppl) | ${lossCell('heldout_loss')} |
 | old corpus's held-out files at ${window} (\`${st.shortSet.name}\`): loss (ppl) | ${lossCell('val_loss')} |
 | held-out npm packages at ${L} (\`${long.name}\`): loss (ppl) | ${lossCell(`heldout_loss_${L}`)} |
-| passkey answers right at ${window}, whole answer greedy (${st.watch('passkey', false)} unseen documents) | ${accCell('passkey_acc')} |
-| passkey answers right at ${L} (${st.watch('passkey', true)} unseen documents) | ${accCell(`passkey_acc_${L}`)} |
-| workspace answers right at ${window} (${st.watch('workspace', false)} unseen seeds) | ${accCell('workspace_acc')} |
-| workspace answers right at ${L} (${st.watch('workspace', true)} unseen seeds) | ${accCell(`workspace_acc_${L}`)} |
+| passkey answers right at ${window}, whole answer greedy (${st.watch.passkey[0]} unseen documents) | ${accCell('passkey_acc')} |
+| passkey answers right at ${L} (${st.watch.passkey[1]} unseen documents) | ${accCell(`passkey_acc_${L}`)} |
+| workspace answers right at ${window} (${st.watch.workspace[0]} unseen seeds) | ${accCell('workspace_acc')} |
+| workspace answers right at ${L} (${st.watch.workspace[1]} unseen seeds) | ${accCell(`workspace_acc_${L}`)} |
 `;
 }
 
@@ -348,7 +243,7 @@ scratch on Python, Go and reStructuredText (the first bundled model, commit fad1
 from that model's shipped 4-bit weights (\`models/train/warmstart.py\`) with the same tokenizer — on
 TypeScript, JavaScript, JSON and Markdown from npm packages, a share of the old sources, and retrieval
 documents (passkeys, workspace questions and ordinary questions about a workspace) with the loss on the
-answer.${init ? ' This build continues the first such build (commit a563a50, whose answers all took one format) with a varied retrieval mix.' : ''}${stage ? ` Then, by LongRoPE's progressive recipe, it was fine-tuned briefly at ${stage.longWindow} tokens with the searched ${stage.longWindow / window}× set${stages.length > 1 ? ` (in ${stages.length} stages, each from the sets searched on the weights before it)` : ''} and its factor sets were searched again on the fine-tuned weights (sections below).` : ''}
+answer.${init ? ' This build continues the first such build (commit a563a50, whose answers all took one format) with a varied retrieval mix.' : ''}${stage ? ` Then, by LongRoPE's progressive recipe, it was fine-tuned briefly at ${stage.longWindow} tokens with the searched ${stage.longWindow / window}× set${stages.length > 1 ? ` (in ${stages.length} stages${stages.every((st) => /^searched on (the base|stage \d+'s) weights$/.test(st.searchedOn)) ? ', each from the sets searched on the weights before it' : ''})` : ''} and its factor sets were searched again on the fine-tuned weights (sections below).` : ''}
 It is bundled so that LongRoPE Assistant works offline on a fresh machine; its rotary tables are
 graph inputs, so the extension's factor sets (LongRoPE, PI, NTK, YaRN) stretch it without retraining.
 
@@ -368,7 +263,7 @@ ${
 		? `${stages
 				.map(
 					(st, k) =>
-						`| training (progressive stage${stages.length > 1 ? ` ${k + 1}` : ''}) | ${st.end.step} steps of ${st.shortRows} × ${window} (\`${st.shortSet.name}\` set) + ${st.longRows} × ${st.longWindow} tokens (\`${st.longSet.name}\` set) = ${(st.end.tokens / 1e6).toFixed(2)} M tokens in ${(st.seconds / 60).toFixed(0)} min (${(st.end.tokens / st.seconds).toFixed(0)} tok/s, ${st.threads} intra-op threads), from ${k === 0 ? "the base stage's" : `stage ${k}'s`} checkpoint |`,
+						`| training (progressive stage${stages.length > 1 ? ` ${k + 1}` : ''}) | ${st.end.step} steps of ${st.settings.batch} × ${window} (\`${st.shortSet.name}\` set) + ${st.settings.longBatch} × ${st.longWindow} tokens (\`${st.longSet.name}\` set) = ${(st.end.tokens / 1e6).toFixed(2)} M tokens in ${(st.seconds / 60).toFixed(0)} min (${(st.end.tokens / st.seconds).toFixed(0)} tok/s, ${st.settings.threads} intra-op thread${st.settings.threads === 1 ? '' : 's'}), from ${st.settings.from ?? `${k === 0 ? "the base stage's" : `stage ${k}'s`} checkpoint`} |`,
 				)
 				.join('\n')}
 | held-out losses at the end of training | old ${stage.end.val_loss}, npm ${stage.end.heldout_loss} at ${window}; npm ${stage.end[`heldout_loss_${stage.longWindow}`]} at ${stage.longWindow} |`
@@ -388,7 +283,7 @@ ${progressiveSection}${setsSection}
 Text that Debian and npm packages put on the machine, and npm tarballs fetched by
 \`models/train/fetch_npm.py\` (versions pinned in \`models/train/npm-corpus.json\`; only MIT, ISC, Apache-2.0
 and BSD licences, each package's \`license\` field checked and its LICENSE file present). The Debian
-sources hold out whole files (${manifest.valPercent}% by a hash of the path); the npm text holds out whole
+sources hold out whole files (${base.valPercent}% by a hash of the path); the npm text holds out whole
 packages (${heldOutPackages.join(', ')}: the evaluation's held-out TypeScript and Markdown), so no file
 of theirs is trained on. Each file's package, version, licence, sha256 and split are in the build's
 \`.model-build/corpus/manifest.json\` (rebuilt by \`npm run model:build\`).
@@ -481,8 +376,17 @@ weights, so \`progressive-install\` runs again after the last search to write th
 
 ${stages
 	.map(
-		(st, k) => `    make -f models/train/Makefile progressive-install${makeVars(st, k)}
-    bash scripts/search-bundled.sh`,
+		// A stage.json may give its own commands (one not run by progressive-install), or those before it.
+		(st, k) =>
+			(
+				st.settings.commands ?? [
+					...(st.settings.before ?? []),
+					`make -f models/train/Makefile progressive-install${makeVars(st, k)}`,
+					'bash scripts/search-bundled.sh',
+				]
+			)
+				.map((command) => `    ${command}`)
+				.join('\n'),
 	)
 	.join('\n')}
     make -f models/train/Makefile progressive-install${makeVars(stage, stages.length - 1)}
@@ -490,6 +394,14 @@ ${stages
 		: ''
 }${probeNote}`;
 writeFileSync(join(dir, 'MODEL_CARD.md'), card);
+// Which records this card is written from, for writing it again without the builds (the unit test
+// that checks the committed card against the committed records): kept when a build gave a record.
+if ([build, ...ftBuilds].some((folder) => existsSync(join(folder, 'train-log.jsonl')))) {
+	writeFileSync(
+		join(recordsDir, 'card.json'),
+		`${JSON.stringify({ variant: defaultVariant, stages: ftBuilds.map((ft) => basename(ft)) }, null, '\t')}\n`,
+	);
+}
 
 const readme = join('models', 'README.md');
 const marker = '<!-- measurements: written from .model-build/measure.json -->';
