@@ -2,15 +2,14 @@
 // bench/results/bundled-answers.md: on a workspace that fits its window (README.md and src/math.ts
 // of the e2e fixture), on the whole e2e fixture (5.5× the window) and on this repository (npm
 // start's question, 16×). Run after the model or its sets change: npm run bench:answers
-import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { cliAnswer } from '../test/e2e/cliAnswer';
 import { writeFixtureWorkspace } from '../test/e2e/fixture';
 import { formatted } from './formatted';
 
 const ROOT = path.resolve(__dirname, '..');
-const CLI = path.join(ROOT, 'dist', 'cli.js');
 const OUT = path.join(ROOT, 'bench', 'results', 'bundled-answers.md');
 const MODEL = path.join(ROOT, 'models', 'longrope-tiny');
 
@@ -59,32 +58,6 @@ const REPOSITORY_QUESTIONS = [
 	'What is this package?',
 ];
 
-interface Answer {
-	answer: string;
-	set: string;
-	tokensIn: number;
-}
-
-function ask(question: string, workspace: string, tokens: number): Answer {
-	const run = spawnSync(
-		process.execPath,
-		[
-			CLI,
-			'ask',
-			question,
-			'--workspace',
-			workspace,
-			'--max-new-tokens',
-			String(tokens),
-			'--json',
-		],
-		{ cwd: ROOT, encoding: 'utf8', maxBuffer: 64 << 20 },
-	);
-	if (run.status !== 0)
-		throw new Error(`ask "${question}" failed (${run.status}): ${run.stderr}`);
-	return JSON.parse(run.stdout) as Answer;
-}
-
 /** A table cell: one line, pipes escaped. */
 const cell = (text: string) => text.trim().replace(/\n/g, '\\n').replace(/\|/g, '\\|');
 
@@ -105,7 +78,10 @@ async function main(): Promise<void> {
 		}
 		const rows = (questions: string[], workspace: string, tokens: number, label?: string) =>
 			questions.map((question) => {
-				const a = ask(question, workspace, tokens);
+				const a = cliAnswer(
+					['ask', question, '--workspace', workspace, '--max-new-tokens', String(tokens)],
+					ROOT,
+				);
 				console.error(`${a.set} ${a.tokensIn}: ${question} -> ${a.answer.trim()}`);
 				return `| ${label ? `${label} | ` : ''}${cell(question)} | ${a.set} | ${a.tokensIn} | ${cell(a.answer)} |`;
 			});

@@ -8,7 +8,7 @@
 //   node models/train/card.mjs BUILD_DIR MODEL_DIR DEFAULT_VARIANT [FT_BUILD ...]
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { baseRecord, recordsDir, sha256, stageRecord } from './cardRecords.mjs';
+import { baseRecord, fromBuild, recordsDir, sha256, stageRecord } from './cardRecords.mjs';
 
 const [build, dir, defaultVariant, ...ftBuilds] = process.argv.slice(2);
 const readJson = (path) => JSON.parse(readFileSync(path, 'utf8'));
@@ -41,9 +41,8 @@ const pct = (x) => `${(100 * x).toFixed(1)}%`;
 // The progressive stages, each from the weights of the one before (the first from the base's).
 const stages = [];
 for (const [index, ft] of ftBuilds.entries()) {
-	const from = index === 0 ? 'the base weights' : `stage ${index}'s weights`;
 	const startSha = (index === 0 ? base : stages[index - 1]).weightsSha;
-	const record = stageRecord(ft, base.window, defaultVariant, startSha, from);
+	const record = stageRecord(ft, base.window, defaultVariant, startSha);
 	stages.push({ ...record, build: ft, longWindow: record.settings.window });
 }
 const stage = stages.at(-1);
@@ -119,6 +118,12 @@ function numberedText(st, index) {
 number instead of counting lines; the training before it saw files without numbers, and "before" below
 is the earlier model on the numbered documents.`;
 }
+// Whether the sets a stage trained with were searched on the weights it started from.
+function searchedOn(st, index) {
+	const from = index === 0 ? 'the base weights' : `stage ${index}'s weights`;
+	const words = { all: 'searched on', some: 'not all searched on', none: 'searched on earlier weights, not on' };
+	return `${words[st.setsSearchedOnStart]} ${from}`;
+}
 // The learning rate's course; a stage.json may say it (one stopped by --stop-after-seconds).
 function schedule(st) {
 	return st.settings.schedule ?? `warmup ${st.settings.warmup} steps, cosine\nto a tenth`;
@@ -154,7 +159,7 @@ sets again on the fine-tuned weights. `
 ${intro}${started} was continued for ${st.end.step} steps, each of
 ${st.settings.batch} rows of ${window} tokens with the \`${st.shortSet.name}\` set and ${st.settings.longBatch} rows of ${L} tokens with the \`${long.name}\` set
 (${L / window}×: per-pair factors ${long.factorRange[0]}–${long.factorRange[1]}, nHat ${long.nHat}, attention factor ${long.attentionFactor}), both from the
-\`longrope.json\` of that time (${st.searchedOn}); ${(st.end.tokens / 1e6).toFixed(2)} M tokens at lr ${st.settings.lr} (${schedule(st)}) in ${(st.seconds / 60).toFixed(0)} min on ${st.settings.threads === 1 ? 'one CPU core' : '2 CPU cores'} (${(st.end.tokens / st.seconds).toFixed(0)} tok/s). The ${window}-token rows are ${shortRows}; of the ${L}-token rows, ${Math.round(100 * st.longRetrieval.fraction)}% are retrieval documents filled to ${L} tokens
+\`longrope.json\` of that time (${searchedOn(st, index)}); ${(st.end.tokens / 1e6).toFixed(2)} M tokens at lr ${st.settings.lr} (${schedule(st)}) in ${(st.seconds / 60).toFixed(0)} min on ${st.settings.threads === 1 ? 'one CPU core' : '2 CPU cores'} (${(st.end.tokens / st.seconds).toFixed(0)} tok/s). The ${window}-token rows are ${shortRows}; of the ${L}-token rows, ${Math.round(100 * st.longRetrieval.fraction)}% are retrieval documents filled to ${L} tokens
 (\`retrieval.ts --window ${L}\`: ${mix}) and the rest windows of the training text.${numberedText(st, index)}${st.settings.from ? ` It started from ${st.settings.from}.` : ''}${st.settings.note ? ` ${st.settings.note}` : ''}
 
 Before (${index === 0 ? 'the base model' : `stage ${index}'s model`}) and after, on the same held-out text, each window with its set:
@@ -243,7 +248,7 @@ scratch on Python, Go and reStructuredText (the first bundled model, commit fad1
 from that model's shipped 4-bit weights (\`models/train/warmstart.py\`) with the same tokenizer — on
 TypeScript, JavaScript, JSON and Markdown from npm packages, a share of the old sources, and retrieval
 documents (passkeys, workspace questions and ordinary questions about a workspace) with the loss on the
-answer.${init ? ' This build continues the first such build (commit a563a50, whose answers all took one format) with a varied retrieval mix.' : ''}${stage ? ` Then, by LongRoPE's progressive recipe, it was fine-tuned briefly at ${stage.longWindow} tokens with the searched ${stage.longWindow / window}× set${stages.length > 1 ? ` (in ${stages.length} stages${stages.every((st) => /^searched on (the base|stage \d+'s) weights$/.test(st.searchedOn)) ? ', each from the sets searched on the weights before it' : ''})` : ''} and its factor sets were searched again on the fine-tuned weights (sections below).` : ''}
+answer.${init ? ' This build continues the first such build (commit a563a50, whose answers all took one format) with a varied retrieval mix.' : ''}${stage ? ` Then, by LongRoPE's progressive recipe, it was fine-tuned briefly at ${stage.longWindow} tokens with the searched ${stage.longWindow / window}× set${stages.length > 1 ? ` (in ${stages.length} stages${stages.every((st) => st.setsSearchedOnStart === 'all') ? ', each from the sets searched on the weights before it' : ''})` : ''} and its factor sets were searched again on the fine-tuned weights (sections below).` : ''}
 It is bundled so that LongRoPE Assistant works offline on a fresh machine; its rotary tables are
 graph inputs, so the extension's factor sets (LongRoPE, PI, NTK, YaRN) stretch it without retraining.
 
@@ -396,7 +401,7 @@ ${stages
 writeFileSync(join(dir, 'MODEL_CARD.md'), card);
 // Which records this card is written from, for writing it again without the builds (the unit test
 // that checks the committed card against the committed records): kept when a build gave a record.
-if ([build, ...ftBuilds].some((folder) => existsSync(join(folder, 'train-log.jsonl')))) {
+if ([build, ...ftBuilds].some(fromBuild)) {
 	writeFileSync(
 		join(recordsDir, 'card.json'),
 		`${JSON.stringify({ variant: defaultVariant, stages: ftBuilds.map((ft) => basename(ft)) }, null, '\t')}\n`,

@@ -28,10 +28,13 @@ const evaluation = (e) => {
 	return numbers;
 };
 
+/** Whether a build folder still holds its stage's logs, so that its record is computed anew. */
+export const fromBuild = (build) => existsSync(join(build, 'train-log.jsonl'));
+
 /** The record kept for a stage named `name`, or the one just computed from its build (then kept). */
 function keep(name, build, compute) {
 	const file = join(recordsDir, `${name}.json`);
-	if (existsSync(join(build, 'train-log.jsonl'))) {
+	if (fromBuild(build)) {
 		const record = compute();
 		mkdirSync(recordsDir, { recursive: true });
 		writeFileSync(file, `${JSON.stringify(record, null, '\t')}\n`);
@@ -111,11 +114,11 @@ export function baseRecord(build, variant) {
 	});
 }
 
-// Whether a stage's sets were searched on the weights it started from (their provenance names them).
-function searchedOn(sets, startSha, from) {
+// Whether a stage's sets were searched on the weights it started from (their provenance names them):
+// all, some or none of them.
+function searchedOnStart(sets, startSha) {
 	const on = sets.filter((s) => startSha && s.provenance?.modelSha256 === startSha).length;
-	if (on === sets.length) return `searched on ${from}`;
-	return on === 0 ? `searched on earlier weights, not on ${from}` : `not all searched on ${from}`;
+	return on === sets.length ? 'all' : on === 0 ? 'none' : 'some';
 }
 
 /**
@@ -124,7 +127,7 @@ function searchedOn(sets, startSha, from) {
  * end. `startSha` is the sha256 of the weights it started from (the stage before's), to say whether its
  * sets were searched on them.
  */
-export function stageRecord(ft, window, variant, startSha, from) {
+export function stageRecord(ft, window, variant, startSha) {
 	return keep(basename(ft), ft, () => {
 		const log = readLog(join(ft, 'train-log.jsonl'));
 		const end = log.at(-1);
@@ -190,7 +193,7 @@ export function stageRecord(ft, window, variant, startSha, from) {
 			seconds: logSeconds(log),
 			shortSet: set(settings.shortSet, window),
 			longSet: set(settings.longSet, longWindow),
-			searchedOn: searchedOn(sets, startSha, from),
+			setsSearchedOnStart: searchedOnStart(sets, startSha),
 			mix,
 			fraction,
 			longRetrieval: { ...longRetrieval, ...(mix && { mix }), ...(fraction !== undefined && { fraction }) },

@@ -8,6 +8,8 @@ export interface CliAnswer {
 	readonly answer: string;
 	readonly stopReason: string;
 	readonly tokensIn: number;
+	/** The factor set the plan chose. */
+	readonly set: string;
 	readonly tokensOut: number;
 	readonly promptSha256?: string;
 	readonly citations: readonly { path: string; line: number }[];
