@@ -145,13 +145,21 @@ function progressiveText(st, index) {
 			? `LongRoPE's recipe (Ding et al. 2024) fine-tunes briefly at a searched longer set, then searches the
 sets again on the fine-tuned weights. `
 			: '';
+	// train.py --text-mix "deb=share,npm=share": the text windows' kinds of source.
+	const textMix = st.settings.textMix
+		? Object.fromEntries(st.settings.textMix.split(',').map((part) => part.split('=')))
+		: undefined;
+	const textDrawn = textMix
+		? `${Math.round(100 * textMix.npm)}% from the npm packages and ${Math.round(100 * textMix.deb)}% from the Debian sources (\`--text-mix\`)`
+		: '';
 	const changed = [
 		...(st.fraction !== undefined ? [`${Math.round(100 * st.fraction)}% of them retrieval documents`] : []),
 		...(st.mix ? [`the retrieval kinds' shares (${mix})`] : []),
+		...(textMix ? [`text windows drawn ${textDrawn} instead of by their share of the tokens`] : []),
 	];
 	const shortRows =
 		changed.length > 0
-			? `drawn as in the last stage of the base training, but for ${changed.join(' and ')}`
+			? `drawn as in the last stage of the base training, but for ${[changed.slice(0, -1).join(', '), changed.at(-1)].filter(Boolean).join(' and ')}`
 			: 'drawn as in the last stage of the base training';
 	return `
 ## ${heading} (LongRoPE sec. 3.3)
@@ -160,7 +168,7 @@ ${intro}${started} was continued for ${st.end.step} steps, each of
 ${st.settings.batch} rows of ${window} tokens with the \`${st.shortSet.name}\` set and ${st.settings.longBatch} rows of ${L} tokens with the \`${long.name}\` set
 (${L / window}×: per-pair factors ${long.factorRange[0]}–${long.factorRange[1]}, nHat ${long.nHat}, attention factor ${long.attentionFactor}), both from the
 \`longrope.json\` of that time (${searchedOn(st, index)}); ${(st.end.tokens / 1e6).toFixed(2)} M tokens at lr ${st.settings.lr} (${schedule(st)}) in ${(st.seconds / 60).toFixed(0)} min on ${st.settings.threads === 1 ? 'one CPU core' : '2 CPU cores'} (${(st.end.tokens / st.seconds).toFixed(0)} tok/s). The ${window}-token rows are ${shortRows}; of the ${L}-token rows, ${Math.round(100 * st.longRetrieval.fraction)}% are retrieval documents filled to ${L} tokens
-(\`retrieval.ts --window ${L}\`: ${mix}) and the rest windows of the training text.${numberedText(st, index)}${st.settings.from ? ` It started from ${st.settings.from}.` : ''}${st.settings.note ? ` ${st.settings.note}` : ''}
+(\`retrieval.ts --window ${L}\`: ${mix}) and the rest windows of the training text${textMix ? `, ${textDrawn}` : ''}.${numberedText(st, index)}${st.settings.from ? ` It started from ${st.settings.from}.` : ''}${st.settings.note ? ` ${st.settings.note}` : ''}
 
 Before (${index === 0 ? 'the base model' : `stage ${index}'s model`}) and after, on the same held-out text, each window with its set:
 
@@ -227,6 +235,7 @@ function makeVars(st, k) {
 		THREADS: st.settings.threads,
 		MIX: st.settings.retrievalMix,
 		FRACTION: st.settings.retrievalFraction ?? '',
+		TEXT_MIX: st.settings.textMix ?? '',
 	};
 	const defaults = { BUILD: '.model-build/progressive', INIT: '.model-build/final.pt' };
 	const vars = Object.entries(given)

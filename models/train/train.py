@@ -27,6 +27,7 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
+from corpus import SOURCES
 from model import Decoder, FactorSet, ModelConfig
 
 # From each stage's first step on: the share of retrieval rows, and each retrieval row's kind, then a
@@ -46,10 +47,35 @@ ANSWER_WEIGHT = 1.0
 LONG_RETRIEVAL = {"fraction": 0.5, "mix": {"passkey": 0.35, "workspace": 0.4, "chat": 0.25}}
 
 
+# The kinds of text source (corpus.py): the first corpus's Debian packages and the npm packages.
+TEXT_KINDS = ("deb", "npm")
+
+
+def text_kind(source):
+    for s in SOURCES:
+        if s["name"] == source:
+            return s["kind"]
+    if source.startswith("npm:"):
+        return "npm"
+    raise SystemExit(f"train: text source {source!r} is neither one of corpus.py's SOURCES nor an npm package")
+
+
 class Data:
-    def __init__(self, build, window, retrieval="retrieval"):
+    def __init__(self, build, window, retrieval="retrieval", text_mix=None):
         tok = os.path.join(build, "tokens")
         self.train = np.memmap(os.path.join(tok, "train.bin"), dtype=np.uint16, mode="r")
+        # text_mix: each kind's share of the text windows; without it a window starts anywhere, so
+        # each kind gets its share of the training tokens.
+        self.text_mix = text_mix
+        if text_mix:
+            with open(os.path.join(tok, "train.docs.json")) as f:
+                train_docs = json.load(f)
+            self.text_docs = {}
+            for kind in TEXT_KINDS:
+                docs = [d for d in train_docs if text_kind(d["source"]) == kind]
+                offsets = np.array([d["offset"] for d in docs], dtype=np.int64)
+                ends = np.cumsum([d["length"] for d in docs], dtype=np.int64)
+                self.text_docs[kind] = (offsets, ends)
         self.val = np.memmap(os.path.join(tok, "val.bin"), dtype=np.uint16, mode="r")
         self.heldout = np.memmap(os.path.join(tok, "heldout.bin"), dtype=np.uint16, mode="r")
         self.retrieval = np.memmap(os.path.join(tok, f"{retrieval}.bin"), dtype=np.uint16, mode="r")
@@ -88,11 +114,21 @@ class Data:
                 self.answer_row(pool[rng.integers(len(pool))], inputs, targets, row)
                 answers[row] = True
             else:
-                start = rng.integers(len(self.train) - w - 1)
+                start = self.text_start(rng) if self.text_mix else rng.integers(len(self.train) - w - 1)
                 ids = np.asarray(self.train[start : start + w + 1], dtype=np.int64)
                 inputs[row] = ids[:-1]
                 targets[row] = ids[1:]
         return torch.from_numpy(inputs), torch.from_numpy(targets), torch.from_numpy(answers)
+
+    def text_start(self, rng):
+        """A window's first token: a kind drawn by its share, then a token of that kind's documents
+        uniformly (the window may run on into the next document, as without a mix)."""
+        shares = np.array([self.text_mix[kind] for kind in TEXT_KINDS])
+        offsets, ends = self.text_docs[TEXT_KINDS[rng.choice(len(TEXT_KINDS), p=shares)]]
+        at = rng.integers(ends[-1])
+        doc = int(np.searchsorted(ends, at, side="right"))
+        start = offsets[doc] + at - (ends[doc - 1] if doc else 0)
+        return min(int(start), len(self.train) - self.window - 1)
 
     def windows(self, tokens, count, size):
         """Fixed, evenly spaced windows of a held-out split: the same ones at every evaluation."""
@@ -154,21 +190,21 @@ def evaluate(model, data, device, factor_set=None, long=None):
     return result
 
 
-def parse_mix(text, kinds):
-    """"passkey=0.3,workspace=0.5,chat=0.2" → shares of every retrieval kind, summing to 1."""
+def parse_mix(text, kinds, option="--retrieval-mix"):
+    """"passkey=0.3,workspace=0.5,chat=0.2" → shares of every kind, summing to 1."""
     mix = {}
     for part in text.split(","):
         kind, _, share = part.partition("=")
         if kind not in kinds or kind in mix:
-            raise SystemExit(f"train: --retrieval-mix: {kind!r} is not one of {', '.join(kinds)} (or is given twice)")
+            raise SystemExit(f"train: {option}: {kind!r} is not one of {', '.join(kinds)} (or is given twice)")
         try:
             mix[kind] = float(share)
         except ValueError:
-            raise SystemExit(f"train: --retrieval-mix: {kind}'s share {share!r} is not a number")
+            raise SystemExit(f"train: {option}: {kind}'s share {share!r} is not a number")
         if not mix[kind] >= 0:
-            raise SystemExit(f"train: --retrieval-mix: {kind}'s share must be ≥ 0")
+            raise SystemExit(f"train: {option}: {kind}'s share must be ≥ 0")
     if set(mix) != set(kinds) or abs(sum(mix.values()) - 1) > 1e-6:
-        raise SystemExit(f"train: --retrieval-mix must give every kind ({', '.join(kinds)}) a share, the shares summing to 1")
+        raise SystemExit(f"train: {option} must give every kind ({', '.join(kinds)}) a share, the shares summing to 1")
     return mix
 
 
@@ -199,7 +235,9 @@ def main():
     p.add_argument("--long-batch", type=int, default=4)
     p.add_argument("--retrieval-mix", help="the retrieval rows' kinds, e.g. passkey=0.3,workspace=0.5,chat=0.2, in every stage and in the long rows (a later fine-tune's emphasis)")
     p.add_argument("--retrieval-fraction", type=float, help="the share of retrieval rows (the rest text windows) in every stage and in the long rows")
+    p.add_argument("--text-mix", help="the text windows' kinds of source, e.g. deb=0.15,npm=0.85 (default: as many windows as tokens)")
     args = p.parse_args()
+    text_mix = parse_mix(args.text_mix, TEXT_KINDS, "--text-mix") if args.text_mix else None
     stages, long_stage = RETRIEVAL_STAGES, LONG_RETRIEVAL
     if args.retrieval_mix:
         mix = parse_mix(args.retrieval_mix, RETRIEVAL_STAGES[0]["mix"])
@@ -213,14 +251,14 @@ def main():
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     cfg = ModelConfig.load(args.config)
-    data = Data(args.build, cfg.original_max_position_embeddings)
+    data = Data(args.build, cfg.original_max_position_embeddings, text_mix=text_mix)
     short_set = long_set = long_data = None
     if args.long_window:
         if not args.sets:
             raise SystemExit("train: --long-window needs --sets (a longrope.json)")
         short_set = FactorSet.load(args.sets, args.short_set)
         long_set = FactorSet.load(args.sets, args.long_set)
-        long_data = Data(args.build, args.long_window, f"retrieval-{args.long_window}")
+        long_data = Data(args.build, args.long_window, f"retrieval-{args.long_window}", text_mix)
     long = (long_data, long_set) if long_data else None
     model = Decoder(cfg).to(args.device)
     run_eval = lambda: evaluate(model, data, args.device, short_set, long)
