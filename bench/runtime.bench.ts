@@ -1,7 +1,8 @@
 // npm run bench — the runtime side by side, in one run: the extension's engine, a bare session.run
 // loop on the same graph, and transformers.js on the identical weights (the Hugging Face export).
 // Each measurement is a child process of its own (its peak RSS is its own), and the repeats are
-// interleaved side after side (A B C A B C …) so that the machine's noise hits every side alike.
+// interleaved side after side, every other round reversed (A B C, C B A, …), so that the
+// machine's noise hits every side alike.
 // Prints a markdown table of medians and writes bench/results/runtime.{json,md}.
 //
 //   npm run bench [-- --quick] [--repeats 3] [--sides longrope,bare,transformers.js]
@@ -228,8 +229,12 @@ async function main(): Promise<void> {
 	SIDES.forEach(parseSide);
 	const rounds = new Map<string, EngineReport[]>(SIDES.map((label) => [label, []]));
 	const started = new Date().toISOString();
-	for (let round = 1; round <= REPEATS; round++)
-		for (const label of SIDES) rounds.get(label)?.push(runChild(label, round));
+	// Every other round runs the sides in reverse (A B C, C B A, …), so that whatever drifts over a
+	// round (the machine's other load, its clock) does not always fall on the same side.
+	for (let round = 1; round <= REPEATS; round++) {
+		const order = round % 2 === 1 ? SIDES : [...SIDES].reverse();
+		for (const label of order) rounds.get(label)?.push(runChild(label, round));
+	}
 	const sides = SIDES.map((label) => ({ label, report: combine(rounds.get(label) ?? []) }));
 	const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], {
 		cwd: ROOT,

@@ -17,7 +17,9 @@ export interface EngineReport {
 	readonly peakRssMiB: number;
 }
 
-export const DECODE_STEPS = 32;
+// Long enough that one timing spans a few hundred milliseconds on the bundled model: at 32 steps
+// (60 ms at 2048 cached) a single scheduler hiccup moved a paired engine/bare ratio by 0.3.
+export const DECODE_STEPS = 128;
 export const PREFILL_CHUNK = 256;
 /** An untimed first request per engine: session warm-up is not what is compared. */
 export const WARM_UP = 64;
