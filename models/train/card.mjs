@@ -8,7 +8,7 @@
 //   node models/train/card.mjs BUILD_DIR MODEL_DIR DEFAULT_VARIANT [FT_BUILD ...]
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { baseRecord, fromBuild, recordsDir, sha256, stageRecord } from './cardRecords.mjs';
+import { baseRecord, fromBuild, parseShares, recordsDir, sha256, stageRecord } from './cardRecords.mjs';
 
 const [build, dir, defaultVariant, ...ftBuilds] = process.argv.slice(2);
 const readJson = (path) => JSON.parse(readFileSync(path, 'utf8'));
@@ -146,9 +146,7 @@ function progressiveText(st, index) {
 sets again on the fine-tuned weights. `
 			: '';
 	// train.py --text-mix "deb=share,npm=share": the text windows' kinds of source.
-	const textMix = st.settings.textMix
-		? Object.fromEntries(st.settings.textMix.split(',').map((part) => part.split('=')))
-		: undefined;
+	const textMix = st.settings.textMix ? parseShares(st.settings.textMix) : undefined;
 	const textDrawn = textMix
 		? `${Math.round(100 * textMix.npm)}% from the npm packages and ${Math.round(100 * textMix.deb)}% from the Debian sources (\`--text-mix\`)`
 		: '';

@@ -29,6 +29,15 @@ const evaluation = (e) => {
 };
 
 /** Whether a build folder still holds its stage's logs, so that its record is computed anew. */
+/** train.py's "kind=share,…" options (--retrieval-mix, --text-mix) → { kind: share }. */
+export const parseShares = (text) =>
+	Object.fromEntries(
+		text.split(',').map((part) => {
+			const [kind, share] = part.split('=');
+			return [kind, Number(share)];
+		}),
+	);
+
 export const fromBuild = (build) => existsSync(join(build, 'train-log.jsonl'));
 
 /** The record kept for a stage named `name`, or the one just computed from its build (then kept). */
@@ -169,14 +178,7 @@ export function stageRecord(ft, window, variant, startSha) {
 		];
 		// train.py --retrieval-mix "kind=share,…" and --retrieval-fraction replace the retrieval kinds'
 		// shares and the share of retrieval rows of both row kinds.
-		const mix = settings.retrievalMix
-			? Object.fromEntries(
-					settings.retrievalMix.split(',').map((part) => {
-						const [kind, share] = part.split('=');
-						return [kind, Number(share)];
-					}),
-				)
-			: undefined;
+		const mix = settings.retrievalMix ? parseShares(settings.retrievalMix) : undefined;
 		const fraction = settings.retrievalFraction ? Number(settings.retrievalFraction) : undefined;
 		const longRetrieval = JSON.parse(/^LONG_RETRIEVAL = (\{.*\})$/m.exec(trainPy)[1]);
 		const weights = join(ft, variant, 'model.onnx');

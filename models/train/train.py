@@ -68,6 +68,7 @@ class Data:
         # each kind gets its share of the training tokens.
         self.text_mix = text_mix
         if text_mix:
+            self.text_shares = np.array([text_mix[kind] for kind in TEXT_KINDS])
             with open(os.path.join(tok, "train.docs.json")) as f:
                 train_docs = json.load(f)
             self.text_docs = {}
@@ -123,8 +124,7 @@ class Data:
     def text_start(self, rng):
         """A window's first token: a kind drawn by its share, then a token of that kind's documents
         uniformly (the window may run on into the next document, as without a mix)."""
-        shares = np.array([self.text_mix[kind] for kind in TEXT_KINDS])
-        offsets, ends = self.text_docs[TEXT_KINDS[rng.choice(len(TEXT_KINDS), p=shares)]]
+        offsets, ends = self.text_docs[TEXT_KINDS[rng.choice(len(TEXT_KINDS), p=self.text_shares)]]
         at = rng.integers(ends[-1])
         doc = int(np.searchsorted(ends, at, side="right"))
         start = offsets[doc] + at - (ends[doc - 1] if doc else 0)
