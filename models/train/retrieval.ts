@@ -53,11 +53,11 @@ const LONG_MIN_FILLER_SHARE = 0.25;
 const WATCH_SEED = 900_000;
 // Room left for the answer and <|end|> when filling a workspace prompt (chat answers are longer).
 const ANSWER_ROOM = 32;
+const CHAT_ANSWER_ROOM = 72;
 // A share of the training's workspace prompts are filled as the evaluation fills them (to the
 // window less its answer budget, the most distractors): drawn between half the window and the
 // window alone, they were answered 84.5% in training's watch set but 65% by bench:quality at 1x.
 const FULL_WORKSPACE_SHARE = 0.5;
-const CHAT_ANSWER_ROOM = 72;
 // A share of the passkeys have at most this many fillers: a curriculum of short distances, since
 // whole-window passkeys alone were never learned (0/88 after 1000 steps).
 const SHORT_FILLERS = 3;
@@ -121,10 +121,11 @@ function main(): void {
 		buildChatPrompt(tokenizer, messages).ids.length;
 	const workspace = (seed: number, varied: boolean, full: boolean): Doc | undefined => {
 		const random = seededRandom(seed ^ 0x5bd1e995);
-		const drawn = Math.floor(window / 2 + random() * (window / 2 - ANSWER_ROOM));
 		const q = workspaceQuestion(seed, {
 			promptTokens,
-			targetTokens: full ? window - DEFINITION_ANSWER_TOKENS : drawn,
+			targetTokens: full
+				? window - DEFINITION_ANSWER_TOKENS
+				: Math.floor(window / 2 + random() * (window / 2 - ANSWER_ROOM)),
 			varied,
 		});
 		const prompt = buildChatPrompt(tokenizer, q.messages).ids;
